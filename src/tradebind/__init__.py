@@ -1,0 +1,1 @@
+"""tradebind: connect trading bots to exchange accounts through API keys, safely."""

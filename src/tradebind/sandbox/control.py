@@ -1,0 +1,342 @@
+"""The sandbox control API (``/sandbox/v1``): keys, deposits, prices, faults, accounts, orders.
+
+Used by tests, the demo and users' own CI. Input is validated with pydantic; every bad request gets
+a 4xx JSON body ``{"error": {"field": ..., "message": ...}}``, never a 500.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal, TypeVar
+
+import orjson
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .core import ApiKey, Fault, FaultKind, Order, SandboxError, Venue
+from .core.errors import ErrorKind
+from .protocols import ExchangeProtocol
+from .protocols.wire import json_response
+
+AccountId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}(/[A-Za-z0-9_.-]{1,64})?$")]
+PositiveAmount = Annotated[Decimal, Field(gt=0, allow_inf_nan=False, max_digits=40)]
+M = TypeVar("M", bound=BaseModel)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class KeyCreate(_Strict):
+    exchange: str
+    account: AccountId
+    label: str = Field(default="", max_length=128)
+    permissions: list[str] = Field(default_factory=lambda: ["read"])
+    ips: list[str] = Field(default_factory=list, max_length=30)
+    expires_at: datetime | None = None
+    passphrase: str | None = Field(default=None, min_length=1, max_length=64)
+    environment: Literal["live", "demo"] = "live"
+
+    @field_validator("ips")
+    @classmethod
+    def _ips_are_addresses(cls, ips: list[str]) -> list[str]:
+        for ip in ips:
+            try:
+                ipaddress.ip_network(ip, strict=False)
+            except ValueError:
+                raise ValueError(f"{ip!r} is not an IP address or CIDR range") from None
+        return ips
+
+    @field_validator("expires_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("must carry a time zone, e.g. 2030-01-01T00:00:00Z")
+        return value
+
+
+class Deposit(_Strict):
+    exchange: str
+    account: AccountId
+    wallet: str
+    asset: str = Field(pattern=r"^[A-Z0-9]{1,12}$")
+    amount: PositiveAmount
+
+
+class Transfer(Deposit):
+    to_wallet: str
+
+
+class PriceSet(_Strict):
+    exchange: str
+    symbol: str = Field(pattern=r"^[A-Z0-9]{1,12}/[A-Z0-9]{1,12}$")
+    price: PositiveAmount
+
+
+class FaultSet(_Strict):
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+    exchange: str
+    kind: FaultKind
+    count: int | None = Field(default=None, ge=1)
+    probability: float = Field(default=1.0, gt=0, le=1)
+    ms: int | None = Field(default=None, ge=-86_400_000, le=86_400_000)
+    weight_per_minute: int | None = Field(default=None, ge=1)
+
+
+class AccountUpdate(_Strict):
+    exchange: str
+    account: AccountId
+    trading_enabled: bool
+
+
+class FieldError(Exception):
+    """A request the control API refuses, naming the field at fault."""
+
+    def __init__(self, field: str | None, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.field, self.message, self.status = field, message, status
+
+
+def _error(status: int, field: str | None, message: str) -> web.Response:
+    return json_response({"error": {"field": field, "message": message}}, status=status)
+
+
+class ControlApi:
+    """Handlers over the venues, keyed by exchange name."""
+
+    def __init__(self, venues: dict[str, tuple[ExchangeProtocol, Venue]]) -> None:
+        self._venues = venues
+
+    def routes(self) -> list[web.RouteDef]:
+        h = self._guard
+        return [
+            web.get("/sandbox/v1/health", h(self.health)),
+            web.post("/sandbox/v1/keys", h(self.create_key)),
+            web.get("/sandbox/v1/keys", h(self.list_keys)),
+            web.delete("/sandbox/v1/keys/{api_key}", h(self.delete_key)),
+            web.post("/sandbox/v1/deposits", h(self.deposit)),
+            web.post("/sandbox/v1/transfers", h(self.transfer)),
+            web.get("/sandbox/v1/balances", h(self.balances)),
+            web.post("/sandbox/v1/prices", h(self.set_price)),
+            web.get("/sandbox/v1/prices", h(self.get_prices)),
+            web.post("/sandbox/v1/faults", h(self.add_fault)),
+            web.get("/sandbox/v1/faults", h(self.list_faults)),
+            web.delete("/sandbox/v1/faults", h(self.clear_faults)),
+            web.post("/sandbox/v1/accounts", h(self.update_account)),
+            web.get("/sandbox/v1/orders", h(self.orders)),
+        ]
+
+    @staticmethod
+    def _guard(handler: Callable[[web.Request], Awaitable[web.Response]]) -> web.Handler:
+        """Turn validation and domain failures into 4xx answers with the field they concern."""
+
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            try:
+                return await handler(request)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                field = ".".join(str(p) for p in first["loc"]) or None
+                return _error(422, field, f"{field}: {first['msg']}" if field else first["msg"])
+            except FieldError as exc:
+                return _error(exc.status, exc.field, exc.message)
+            except SandboxError as exc:
+                status = 404 if exc.kind in (ErrorKind.NOT_FOUND, ErrorKind.ORDER_NOT_FOUND) else 400
+                return _error(status, None, exc.detail or exc.kind.value)
+
+        return guarded
+
+    # helpers --------------------------------------------------------------------------------
+
+    async def _body(self, request: web.Request, model: type[M]) -> M:
+        raw = await request.read()
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise web.HTTPBadRequest(
+                body=orjson.dumps({"error": {"field": None, "message": "body is not valid JSON"}}),
+                content_type="application/json",
+            ) from None
+        if not isinstance(data, dict):
+            raise web.HTTPBadRequest(
+                body=orjson.dumps({"error": {"field": None, "message": "body must be a JSON object"}}),
+                content_type="application/json",
+            )
+        return model.model_validate(data)
+
+    def _venue(self, exchange: str | None) -> tuple[ExchangeProtocol, Venue]:
+        found = self._venues.get(exchange or "")
+        if found is None:
+            known = ", ".join(sorted(self._venues))
+            raise FieldError("exchange", f"exchange: unknown exchange {exchange!r}; known: {known}", 400)
+        return found
+
+    def _query(self, request: web.Request, name: str) -> str:
+        value = request.query.get(name)
+        if not value:
+            raise FieldError(name, f"{name}: query parameter is required", 400)
+        return value
+
+    # handlers -------------------------------------------------------------------------------
+
+    async def health(self, request: web.Request) -> web.Response:
+        return json_response({"status": "ok", "exchanges": sorted(self._venues)})
+
+    async def create_key(self, request: web.Request) -> web.Response:
+        body = await self._body(request, KeyCreate)
+        protocol, venue = self._venue(body.exchange)
+        grants: set[Any] = set()
+        for name in body.permissions:
+            granted = protocol.permission_names.get(name)
+            if granted is None:
+                allowed = ", ".join(protocol.permission_names)
+                return _error(422, "permissions", f"permissions: {name!r} is not one of {allowed}")
+            grants |= granted
+        if protocol.requires_passphrase and body.passphrase is None:
+            return _error(422, "passphrase", f"passphrase: {protocol.name} keys need a passphrase")
+        if not protocol.requires_passphrase and body.passphrase is not None:
+            return _error(422, "passphrase", f"passphrase: {protocol.name} keys have no passphrase")
+        api_key, secret = protocol.new_key_material()
+        venue.add_key(
+            ApiKey(
+                api_key=api_key,
+                secret=secret,
+                account_id=body.account,
+                label=body.label,
+                permissions=frozenset(grants),
+                ips=tuple(body.ips),
+                expires_at=body.expires_at,
+                passphrase=body.passphrase,
+                environment=body.environment,
+            )
+        )
+        return json_response({"api_key": api_key, "secret": secret}, status=201)
+
+    async def list_keys(self, request: web.Request) -> web.Response:
+        protocol, venue = self._venue(self._query(request, "exchange"))
+        account = request.query.get("account")
+        views = []
+        for key in venue.keys.of_account(account):
+            view = key.public_view()
+            # Show the exchange's own permission names, as given when the key was created.
+            view["permissions"] = [n for n, g in protocol.permission_names.items() if g <= key.permissions]
+            views.append(view)
+        return json_response(views)
+
+    async def delete_key(self, request: web.Request) -> web.Response:
+        api_key = request.match_info["api_key"]
+        for _, venue in self._venues.values():
+            if venue.keys.find(api_key) is not None:
+                venue.keys.delete(api_key)
+                return json_response({"deleted": api_key})
+        return _error(404, "api_key", "api_key: no such key")
+
+    async def deposit(self, request: web.Request) -> web.Response:
+        body = await self._body(request, Deposit)
+        _, venue = self._venue(body.exchange)
+        venue.deposit(body.account, body.wallet, body.asset, body.amount)
+        return json_response(self._balances(venue, body.account))
+
+    async def transfer(self, request: web.Request) -> web.Response:
+        body = await self._body(request, Transfer)
+        _, venue = self._venue(body.exchange)
+        venue.transfer(body.account, body.asset, body.amount, body.wallet, body.to_wallet)
+        return json_response(self._balances(venue, body.account))
+
+    async def balances(self, request: web.Request) -> web.Response:
+        _, venue = self._venue(self._query(request, "exchange"))
+        return json_response(self._balances(venue, self._query(request, "account")))
+
+    @staticmethod
+    def _balances(venue: Venue, account_id: str) -> dict[str, Any]:
+        acct = venue.account(account_id)
+        wallets: dict[str, Any] = {
+            w: {a: {"free": str(b.free), "locked": str(b.locked)} for a, b in acct.assets(w).items()}
+            for w in venue.layout.wallets
+        }
+        margin_wallet = next(iter(venue.layout.margin_wallets))
+        m = venue.margin(acct, margin_wallet)
+        return {
+            "account": account_id,
+            "wallets": wallets,
+            "margin": {
+                "wallet": margin_wallet,
+                "asset": m.asset,
+                "wallet_balance": str(m.wallet_balance),
+                "unrealised_pnl": str(m.unrealised_pnl),
+                "position_initial_margin": str(m.position_initial_margin),
+                "open_order_initial_margin": str(m.open_order_initial_margin),
+                "available": str(m.available),
+                "transferable": str(m.transferable),
+            },
+        }
+
+    async def set_price(self, request: web.Request) -> web.Response:
+        body = await self._body(request, PriceSet)
+        _, venue = self._venue(body.exchange)
+        venue.set_price(body.symbol, body.price)
+        return json_response({"symbol": body.symbol, "price": str(venue.prices.get(body.symbol))})
+
+    async def get_prices(self, request: web.Request) -> web.Response:
+        _, venue = self._venue(self._query(request, "exchange"))
+        return json_response({p: str(venue.prices.get(p)) for p in venue.prices.pairs()})
+
+    async def add_fault(self, request: web.Request) -> web.Response:
+        body = await self._body(request, FaultSet)
+        _, venue = self._venue(body.exchange)
+        params: dict[str, Any] = dict(body.model_extra or {})
+        for name in ("ms", "weight_per_minute"):
+            value = getattr(body, name)
+            if value is not None:
+                params[name] = value
+        if body.kind in (FaultKind.LATENCY, FaultKind.CLOCK_OFFSET) and body.ms is None:
+            return _error(422, "ms", f"ms: the {body.kind.value} fault needs ms")
+        if body.kind is FaultKind.RATE_LIMIT and body.weight_per_minute is None:
+            return _error(422, "weight_per_minute", "weight_per_minute: the rate_limit fault needs it")
+        venue.faults.add(Fault(body.kind, params, body.count, body.probability))
+        if body.kind is FaultKind.CLOCK_OFFSET:
+            venue.clock.offset_ms = int(body.ms or 0)
+        return json_response({"faults": venue.faults.describe()}, status=201)
+
+    async def list_faults(self, request: web.Request) -> web.Response:
+        _, venue = self._venue(self._query(request, "exchange"))
+        return json_response({"faults": venue.faults.describe()})
+
+    async def clear_faults(self, request: web.Request) -> web.Response:
+        exchange = request.query.get("exchange")
+        targets = [self._venue(exchange)[1]] if exchange else [v for _, v in self._venues.values()]
+        for venue in targets:
+            venue.faults.clear()
+            venue.clock.offset_ms = 0
+        return json_response({"faults": []})
+
+    async def update_account(self, request: web.Request) -> web.Response:
+        body = await self._body(request, AccountUpdate)
+        _, venue = self._venue(body.exchange)
+        venue.account(body.account).trading_enabled = body.trading_enabled
+        return json_response({"account": body.account, "trading_enabled": body.trading_enabled})
+
+    async def orders(self, request: web.Request) -> web.Response:
+        _, venue = self._venue(self._query(request, "exchange"))
+        account = request.query.get("account")
+        return json_response([_order_view(o) for o in venue.orders_of(account)])
+
+
+def _order_view(order: Order) -> dict[str, Any]:
+    return {
+        "order_id": str(order.order_id),
+        "client_order_id": order.client_order_id,
+        "account": order.account_id,
+        "symbol": order.instrument_id,
+        "side": order.side.value,
+        "type": order.type.value,
+        "qty": str(order.qty),
+        "price": str(order.price) if order.price is not None else None,
+        "status": order.status.value,
+        "filled_qty": str(order.filled_qty),
+        "avg_price": str(order.avg_price),
+        "created_ms": order.created_ms,
+    }
