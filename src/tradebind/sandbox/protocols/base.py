@@ -31,6 +31,11 @@ class ExchangeProtocol(abc.ABC):
     def venue_spec(cls) -> VenueSpec:
         """Instruments with the real exchange's specs, wallet layout and starting prices."""
 
+    @classmethod
+    @abc.abstractmethod
+    def ccxt_api_urls(cls, base_url: str) -> dict[str, str]:
+        """ccxt's ``urls['api']`` that point an unmodified client at ``base_url`` (``.../binance``)."""
+
     @abc.abstractmethod
     def new_key_material(self) -> tuple[str, str]:
         """A fresh (api key, secret) pair shaped as the exchange issues them."""

@@ -57,6 +57,20 @@ class BinanceProtocol(ExchangeProtocol):
             initial_prices={"BTC/USDT": D("65000"), "ETH/USDT": D("3200")},
         )
 
+    @classmethod
+    def ccxt_api_urls(cls, base_url: str) -> dict[str, str]:
+        # Every API group ccxt's binance client signs or reads through; see exchanges.md §1.7.
+        groups = {
+            "public": "api/v3", "private": "api/v3", "v1": "api/v1",
+            "sapi": "sapi/v1", "sapiV2": "sapi/v2", "sapiV3": "sapi/v3", "sapiV4": "sapi/v4",
+            "fapiPublic": "fapi/v1", "fapiPublicV2": "fapi/v2", "fapiPublicV3": "fapi/v3",
+            "fapiPrivate": "fapi/v1", "fapiPrivateV2": "fapi/v2", "fapiPrivateV3": "fapi/v3",
+            "fapiData": "futures/data",
+            "dapiPublic": "dapi/v1", "dapiPrivate": "dapi/v1", "dapiPrivateV2": "dapi/v2", "dapiData": "dapi/futures-data",
+            "eapiPublic": "eapi/v1", "eapiPrivate": "eapi/v1", "papi": "papi/v1", "papiV2": "papi/v2",
+        }  # fmt: skip
+        return {group: f"{base_url}/{path}" for group, path in groups.items()}
+
     def new_key_material(self) -> tuple[str, str]:
         return (
             "".join(secrets.choice(_ALNUM) for _ in range(64)),
