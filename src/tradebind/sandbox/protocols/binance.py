@@ -66,7 +66,8 @@ class BinanceProtocol(ExchangeProtocol):
             "fapiPublic": "fapi/v1", "fapiPublicV2": "fapi/v2", "fapiPublicV3": "fapi/v3",
             "fapiPrivate": "fapi/v1", "fapiPrivateV2": "fapi/v2", "fapiPrivateV3": "fapi/v3",
             "fapiData": "futures/data",
-            "dapiPublic": "dapi/v1", "dapiPrivate": "dapi/v1", "dapiPrivateV2": "dapi/v2", "dapiData": "dapi/futures-data",
+            "dapiPublic": "dapi/v1", "dapiPrivate": "dapi/v1", "dapiPrivateV2": "dapi/v2",
+            "dapiData": "dapi/futures-data",
             "eapiPublic": "eapi/v1", "eapiPrivate": "eapi/v1", "papi": "papi/v1", "papiV2": "papi/v2",
         }  # fmt: skip
         return {group: f"{base_url}/{path}" for group, path in groups.items()}
