@@ -27,7 +27,9 @@ class _SourceAddressAdapter(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
 
 
-def _config(exchange: str, base_url: str, credentials: dict[str, str] | None, options: dict[str, Any] | None):
+def _config(
+    exchange: str, base_url: str, credentials: dict[str, str] | None, options: dict[str, Any] | None
+) -> dict[str, Any]:
     config: dict[str, Any] = {"urls": {"api": PROTOCOLS[exchange].ccxt_api_urls(f"{base_url}/{exchange}")}}
     config.update(credentials or {})
     if options:

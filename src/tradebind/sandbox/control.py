@@ -131,7 +131,9 @@ class ControlApi:
         ]
 
     @staticmethod
-    def _guard(handler: Callable[[web.Request], Awaitable[web.Response]]) -> web.Handler:
+    def _guard(
+        handler: Callable[[web.Request], Awaitable[web.Response]],
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         """Turn validation and domain failures into 4xx answers with the field they concern."""
 
         async def guarded(request: web.Request) -> web.StreamResponse:
