@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NoReturn, Protocol
 
+from tradebind.vault.encoding import length_prefixed
+
 
 class VaultError(Exception):
     """A secret operation failed. Messages never contain key material."""
@@ -26,6 +28,14 @@ class KekUnavailable(VaultError):
 
 class DecryptionFailed(VaultError):
     """Ciphertext, wrapped key or associated data do not match (tampering, swapped rows)."""
+
+
+class KekVersionRetired(DecryptionFailed):
+    """The data key was wrapped under a KEK version that has been retired: rewrap before retiring."""
+
+
+class InsecureKeyFile(KekUnavailable):
+    """The local key file is readable or writable by group/other, or not a regular file we own."""
 
 
 class SecretValue:
@@ -79,8 +89,7 @@ class Aad:
     field: str
 
     def encode(self) -> bytes:
-        parts = [b"tradebind/v1", self.owner.encode(), self.record.encode(), self.field.encode()]
-        return b"".join(len(p).to_bytes(4, "big") + p for p in parts)
+        return length_prefixed(b"tradebind/v1", self.owner.encode(), self.record.encode(), self.field.encode())
 
 
 @dataclass(frozen=True, slots=True)
