@@ -1,0 +1,281 @@
+"""The activity log: append-only entries, each chained to the previous one of its chain by hash.
+
+Chains are **per owner** (plus one ``system`` chain for operator actions such as KEK rotation):
+
+- appends of different owners never wait on one global head row, so many gateway and web
+  processes can write at once (an append locks only its owner's head row);
+- one owner's history can be exported and verified on its own, without other owners' entries;
+- a tampered entry still breaks its chain from that point on, and a cut-off tail is caught by the
+  head row (``activity_heads``), which records every chain's last sequence number and hash.
+
+The hash is SHA-256 over the previous hash and a canonical JSON encoding of the entry's fields
+(sorted keys, timestamps as ISO-8601 UTC with microseconds), so it does not depend on the backend.
+An attacker who can rewrite the whole database can recompute a chain: the log is tamper-evident
+against edits of single rows, not a signature.
+
+Entries name credentials by id and keys by masked id only; never secret material.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from tradebind.store.engine import Store
+from tradebind.store.tables import ActivityHeadRow, ActivityRow, utcnow
+
+__all__ = [
+    "GENESIS",
+    "SYSTEM_CHAIN",
+    "ActivityEntry",
+    "ActivityRepository",
+    "ChainBreak",
+    "append",
+    "entry_hash",
+    "verify",
+]
+
+GENESIS = "0" * 64
+SYSTEM_CHAIN = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityEntry:
+    """One log entry as read back: who did what, to which credential, why, and how it ended."""
+
+    id: int
+    chain: str
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    credential_id: str | None
+    purpose: str
+    result: str
+    details: dict[str, Any] = field(hash=False)
+    prev_hash: str
+    hash: str
+
+
+def _canonical(payload: Mapping[str, Any]) -> str:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def entry_hash(
+    prev_hash: str,
+    *,
+    chain: str,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    credential_id: str | None,
+    purpose: str,
+    result: str,
+    details: str,
+) -> str:
+    """SHA-256 hex of ``prev_hash`` + the canonical entry (``details`` is its stored JSON text)."""
+    body = _canonical(
+        {
+            "chain": chain,
+            "seq": seq,
+            "at": at.isoformat(timespec="microseconds"),
+            "actor": actor,
+            "action": action,
+            "credential_id": credential_id,
+            "purpose": purpose,
+            "result": result,
+            "details": details,
+        }
+    )
+    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+
+
+def _lock_head(session: Session, chain: str) -> ActivityHeadRow:
+    dialect = session.get_bind().dialect.name
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ActivityHeadRow)
+    session.execute(ins.values(chain=chain, seq=0, hash=GENESIS).on_conflict_do_nothing())
+    head = session.scalars(select(ActivityHeadRow).where(ActivityHeadRow.chain == chain).with_for_update()).one()
+    return head
+
+
+def append(
+    session: Session,
+    chain: str,
+    *,
+    actor: str,
+    action: str,
+    result: str,
+    credential_id: str | None = None,
+    purpose: str = "",
+    details: Mapping[str, Any] | None = None,
+) -> ActivityEntry:
+    """Append one entry to ``chain`` inside the caller's transaction (so it commits or rolls back
+    with the action it records). ``details`` must be JSON of non-secret values."""
+    head = _lock_head(session, chain)
+    seq = head.seq + 1
+    at = utcnow()
+    details_text = _canonical(dict(details or {}))
+    digest = entry_hash(
+        head.hash,
+        chain=chain,
+        seq=seq,
+        at=at,
+        actor=actor,
+        action=action,
+        credential_id=credential_id,
+        purpose=purpose,
+        result=result,
+        details=details_text,
+    )
+    row = ActivityRow(
+        chain=chain,
+        seq=seq,
+        at=at,
+        actor=actor,
+        action=action,
+        credential_id=credential_id,
+        purpose=purpose,
+        result=result,
+        details=details_text,
+        prev_hash=head.hash,
+        hash=digest,
+    )
+    session.add(row)
+    head.seq, head.hash = seq, digest
+    session.flush()
+    return _entry(row)
+
+
+def _entry(row: ActivityRow) -> ActivityEntry:
+    return ActivityEntry(
+        id=row.id,
+        chain=row.chain,
+        seq=row.seq,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        credential_id=row.credential_id,
+        purpose=row.purpose,
+        result=row.result,
+        details=json.loads(row.details),
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ChainBreak:
+    """The first entry where a chain stops verifying, and why."""
+
+    chain: str
+    seq: int
+    entry_id: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"entry {self.entry_id}" if self.entry_id is not None else "chain head"
+        return f"chain {self.chain}: {where} (seq {self.seq}): {self.reason}"
+
+
+def _walk(rows: Iterator[ActivityRow], chain: str, head: ActivityHeadRow | None) -> ChainBreak | None:
+    prev, expected = GENESIS, 1
+    for row in rows:
+        if row.seq != expected:
+            return ChainBreak(chain, expected, row.id, f"sequence jumps to {row.seq}: entries are missing")
+        if row.prev_hash != prev:
+            return ChainBreak(chain, row.seq, row.id, "does not link to the previous entry")
+        digest = entry_hash(
+            prev,
+            chain=row.chain,
+            seq=row.seq,
+            at=row.at,
+            actor=row.actor,
+            action=row.action,
+            credential_id=row.credential_id,
+            purpose=row.purpose,
+            result=row.result,
+            details=row.details,
+        )
+        if digest != row.hash:
+            return ChainBreak(chain, row.seq, row.id, "content does not match its hash: the entry was altered")
+        prev, expected = row.hash, expected + 1
+    if head is None or head.seq != expected - 1 or head.hash != prev:
+        return ChainBreak(chain, expected, None, "the chain ends before its recorded head: entries were removed")
+    return None
+
+
+def verify(store: Store) -> tuple[int, ChainBreak | None]:
+    """Check every chain; return the number of entries checked and the first break, if any.
+
+    Chains are checked in name order, entries in sequence order; reads stream in batches.
+    """
+    checked = 0
+    with store.read() as session:
+        if store.dialect == "postgresql":
+            # One snapshot for heads and rows, so appends during the walk are not taken for tampering
+            # (SQLite read transactions are snapshots already).
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        heads = {h.chain: h for h in session.scalars(select(ActivityHeadRow))}
+        chains = sorted(set(heads) | set(session.scalars(select(ActivityRow.chain).distinct())))
+        for chain in chains:
+            rows = session.scalars(
+                select(ActivityRow)
+                .where(ActivityRow.chain == chain)
+                .order_by(ActivityRow.seq)
+                .execution_options(yield_per=1000)
+            )
+            counted = _Counter(rows)
+            broken = _walk(counted, chain, heads.get(chain))
+            checked += counted.count
+            if broken is not None:
+                return checked, broken
+            session.expunge_all()
+    return checked, None
+
+
+class _Counter(Iterator[ActivityRow]):
+    def __init__(self, rows: Any) -> None:
+        self._rows = iter(rows)
+        self.count = 0
+
+    def __next__(self) -> ActivityRow:
+        row: ActivityRow = next(self._rows)
+        self.count += 1
+        return row
+
+
+class ActivityRepository:
+    """Read one owner's activity log (appends happen inside the other repositories' actions)."""
+
+    def __init__(self, store: Store, owner_id: str) -> None:
+        self._store = store
+        self._owner = owner_id
+
+    def recent(self, *, limit: int = 100, before_seq: int | None = None) -> list[ActivityEntry]:
+        """Newest first, at most ``limit`` entries, optionally only those before ``before_seq``."""
+        query = select(ActivityRow).where(ActivityRow.chain == self._owner)
+        if before_seq is not None:
+            query = query.where(ActivityRow.seq < before_seq)
+        with self._store.read() as session:
+            rows = session.scalars(query.order_by(ActivityRow.seq.desc()).limit(max(0, min(limit, 1000))))
+            return [_entry(r) for r in rows]
+
+    def for_credential(self, credential_id: str, *, limit: int = 100) -> list[ActivityEntry]:
+        """Entries of this owner about one credential, newest first."""
+        query = (
+            select(ActivityRow)
+            .where(ActivityRow.chain == self._owner, ActivityRow.credential_id == credential_id)
+            .order_by(ActivityRow.seq.desc())
+            .limit(max(0, min(limit, 1000)))
+        )
+        with self._store.read() as session:
+            return [_entry(r) for r in session.scalars(query)]

@@ -1,0 +1,105 @@
+"""The database connection of the store: engine, transactions, migrations applied on open.
+
+SQLite (the default, one file in the data directory) gets foreign keys on, WAL, ``secure_delete``
+(deleted rows are overwritten, so a shredded data key does not linger in free pages) and writes
+that take the write lock up front (``BEGIN IMMEDIATE``) so two writers never deadlock on lock
+upgrade. PostgreSQL is used as is; a schema can be chosen in the URL
+(``?options=-csearch_path%3Dname``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = ["Store", "migration_config"]
+
+_WRITE = "tradebind_write"
+# Any constant shared by every tradebind process: serialises concurrent migrations on PostgreSQL.
+_MIGRATION_LOCK = 0x7472_6164_6562
+
+
+def migration_config(connection: Connection | None = None) -> Config:
+    """Alembic configuration pointing at the migrations shipped inside the package."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+class Store:
+    """One database: engine plus read and write transactions. Migrates to the latest on open.
+
+    ``read()`` and ``write()`` yield a session inside a transaction that commits on success and
+    rolls back on error. Repositories open their own transactions; callers never see sessions.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._reader = sessionmaker(engine, expire_on_commit=False)
+        self._writer = sessionmaker(engine.execution_options(**{_WRITE: True}), expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True, **engine_kwargs: Any) -> Store:
+        """Connect to ``url`` (creating the SQLite file's directory, mode 0700) and migrate."""
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            directory = Path(parsed.database).expanduser().parent
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        engine = create_engine(parsed, **engine_kwargs)
+        if engine.dialect.name == "sqlite":
+            _configure_sqlite(engine)
+        store = cls(engine)
+        if migrate:
+            store.migrate()
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            os.chmod(Path(parsed.database).expanduser(), 0o600)
+        return store
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def migrate(self) -> None:
+        """Apply every migration not yet applied (idempotent; safe from several processes at once)."""
+        with self.engine.execution_options(**{_WRITE: True}).begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+            command.upgrade(migration_config(conn), "head")
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._reader.begin() as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        with self._writer.begin() as session:
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control from the sqlite3 module so BEGIN can be IMMEDIATE for writes.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        for pragma in ("foreign_keys=ON", "journal_mode=WAL", "secure_delete=ON", "busy_timeout=30000"):
+            cur.execute(f"PRAGMA {pragma}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
