@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
 
@@ -26,6 +27,15 @@ class PriceBook:
     def set(self, pair: str, price: Decimal) -> None:
         self._prices[pair] = self._quantize(pair, price)
         self._pinned.add(pair)
+
+    def pinned(self) -> frozenset[str]:
+        """Pairs set by hand, which the walk leaves alone."""
+        return frozenset(self._pinned)
+
+    def restore(self, prices: dict[str, Decimal], pinned: Iterable[str]) -> None:
+        """Take over saved prices of known pairs (unknown pairs are ignored) and their pins."""
+        self._prices.update({p: v for p, v in prices.items() if p in self._prices})
+        self._pinned = {p for p in pinned if p in self._prices}
 
     def pairs(self) -> list[str]:
         return list(self._prices)

@@ -8,8 +8,9 @@ render the results and :class:`~.errors.SandboxError` in their exchange's format
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from .accounts import Account, WalletLayout
@@ -38,6 +39,9 @@ class VenueSpec:
     # "always": never reused within the account (Bybit).
     client_id_unique: str = "open"
     default_leverage: int = 20
+    # Keys created without an IP list and without an explicit expiry expire this long after
+    # creation (Bybit: "No ip bound api key will be invalid after 90 days"); None: never.
+    unbound_key_lifetime_ms: int | None = None
 
 
 class Venue:
@@ -65,6 +69,28 @@ class Venue:
         self._trade_ids = itertools.count(5_000_001)
         self._uids = itertools.count(100_000_001)
 
+    def restore(self, accounts: Iterable[Account], keys: Iterable[ApiKey], orders: Iterable[Order]) -> None:
+        """Take over saved accounts, keys and orders (the ``--state`` file) on a venue fresh from its spec.
+
+        Rebuilds the order indexes and moves the id counters past every saved id, so new orders,
+        trades and accounts never reuse one.
+        """
+        self.accounts = {a.account_id: a for a in accounts}
+        for key in keys:
+            self.keys.add(key)
+        self.orders = {o.order_id: o for o in sorted(orders, key=lambda o: o.order_id)}
+        for order in self.orders.values():
+            if order.client_order_id:
+                self._latest_by_client_id[(order.account_id, order.client_order_id)] = order
+            if order.status.is_open:
+                pair = self.catalog.get(order.instrument_id).pair
+                self._open_by_pair.setdefault(pair, {})[order.order_id] = order
+                self._open_by_account.setdefault(order.account_id, {})[order.order_id] = order
+        trade_ids = [f.trade_id for o in self.orders.values() for f in o.fills]
+        self._order_ids = itertools.count(max(self.orders, default=10_000_000) + 1)
+        self._trade_ids = itertools.count(max(trade_ids, default=5_000_000) + 1)
+        self._uids = itertools.count(max((a.uid for a in self.accounts.values()), default=100_000_000) + 1)
+
     # accounts and keys ----------------------------------------------------------------------
 
     def account(self, account_id: str) -> Account:
@@ -79,6 +105,9 @@ class Venue:
     def add_key(self, key: ApiKey) -> ApiKey:
         self.account(key.account_id)
         key.created_ms = self.clock.now_ms()
+        lifetime = self.spec.unbound_key_lifetime_ms
+        if key.expires_at is None and not key.ips and lifetime is not None:
+            key.expires_at = datetime.fromtimestamp((key.created_ms + lifetime) / 1000, tz=UTC)
         self.keys.add(key)
         return key
 
@@ -235,7 +264,8 @@ class Venue:
             self._release(acct, inst, order)
             order.status = OrderStatus.CANCELED
         self.orders[order.order_id] = order
-        self._latest_by_client_id[(account_id, client_order_id)] = order
+        if client_order_id:
+            self._latest_by_client_id[(account_id, client_order_id)] = order
         if order.status.is_open:
             self._open_by_pair.setdefault(inst.pair, {})[order.order_id] = order
             self._open_by_account.setdefault(account_id, {})[order.order_id] = order
@@ -314,12 +344,14 @@ class Venue:
             crossed = mark <= order.price if order.side is Side.BUY else mark >= order.price
             if crossed:
                 inst = self.catalog.get(order.instrument_id)
-                try:
-                    self._fill(order, inst, order.price, is_maker=True)
-                except SandboxError:
-                    # A reduce-only order whose position is gone can no longer fill.
-                    self._release(self.account(order.account_id), inst, order)
+                acct = self.account(order.account_id)
+                if order.reduce_only and not self._reduces(acct, inst, order):
+                    # A reduce-only order whose position is gone (or shrank) can no longer fill.
+                    self._release(acct, inst, order)
                     order.status = OrderStatus.CANCELED
+                    order.updated_ms = self.clock.now_ms()
+                else:
+                    self._fill(order, inst, order.price, is_maker=True)
                 self._unlist(order, inst)
 
     # internals -------------------------------------------------------------------------------
@@ -332,6 +364,8 @@ class Venue:
         self._open_by_account.get(order.account_id, {}).pop(order.order_id, None)
 
     def _check_client_id(self, account_id: str, client_order_id: str) -> None:
+        if not client_order_id:
+            return  # no client id given (optional on Bybit and OKX): nothing to be unique
         # Only the latest order with an id matters: "open" venues refuse while it is open, and
         # "always" venues refuse once any order had the id.
         latest = self._latest_by_client_id.get((account_id, client_order_id))
@@ -349,8 +383,7 @@ class Venue:
         order.reserved, order.reserved_asset = amount, asset
 
     def _reserve_linear(self, acct: Account, inst: Instrument, order: Order, price: Decimal) -> None:
-        pos = acct.position(inst.exchange_id)
-        reduces = pos.qty * order.side.sign < 0 and abs(pos.qty) >= order.qty
+        reduces = self._reduces(acct, inst, order)
         if order.reduce_only and not reduces:
             raise SandboxError(ErrorKind.REDUCE_ONLY_REJECTED)
         wallet = self.layout.wallet_for(Market.LINEAR)
@@ -359,6 +392,12 @@ class Venue:
         if not reduces and margin + fee > self.margin(acct, wallet, inst.settle).available:
             raise SandboxError(ErrorKind.INSUFFICIENT_BALANCE, "margin is insufficient")
         order.reserved, order.reserved_asset = margin, inst.settle
+
+    @staticmethod
+    def _reduces(acct: Account, inst: Instrument, order: Order) -> bool:
+        """True when filling ``order`` whole only shrinks the current position."""
+        pos = acct.position(inst.exchange_id)
+        return pos.qty * order.side.sign < 0 and abs(pos.qty) >= order.qty
 
     def _release(self, acct: Account, inst: Instrument, order: Order) -> None:
         if inst.market is Market.SPOT and order.reserved:
