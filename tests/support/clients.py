@@ -75,6 +75,8 @@ def async_client(
 
 async def close_async(client: Any) -> None:
     """Close an async client and the session we may have given it."""
+    # ccxt's close() forgets a session it does not own (sets it to None), so keep hold of it first.
+    given = None if client.own_session else client.session
     await client.close()
-    if not client.own_session and client.session is not None:
-        await client.session.close()
+    if given is not None and not given.closed:
+        await given.close()
