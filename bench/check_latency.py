@@ -1,0 +1,99 @@
+"""Wall-clock latency of one connection check of a healthy key, per exchange and market.
+
+Run: ``.venv/bin/python -m bench.check_latency [--runs 30] [--exchange binance ...]``
+
+The sandbox runs as its own process (``tradebind sandbox --port 0``). Per exchange and market: one
+account with 1000 USDT in the trading account and 50 USDT in Funding, one key with Read + the
+market's Trade right bound to 127.0.0.1; then ``--runs`` full checks one after another, each with a
+new adapter (a new ccxt client and connection, as the CLI and the web page make one per check).
+What is timed is ``open_adapter`` + ``run_check`` + ``close``: clock read, then status, key rights,
+trading balance, Funding balance (and Binance's trade probe) concurrently, then prices. The target
+is a check under 1 s against the sandbox.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+
+from tests.support.control import Control
+
+from tradebind.check.run import run_check
+from tradebind.domain.market import Market
+from tradebind.domain.verdicts import Verdict
+from tradebind.exchanges.base import ApiCredentials, Endpoint
+from tradebind.exchanges.registry import ADAPTERS, open_adapter
+from tradebind.sandbox.server import SandboxProcess
+from tradebind.vault.api import SecretValue
+
+PASSPHRASE = "Bench-Pass-1"
+TRADING_WALLET: dict[str, dict[Market, str]] = {
+    "binance": {Market.SPOT: "spot", Market.FUTURES: "futures"},
+    "okx": {Market.SPOT: "trading", Market.FUTURES: "trading"},
+    "bybit": {Market.SPOT: "unified", Market.FUTURES: "unified"},
+}
+TRADE_RIGHTS = {
+    "binance": {Market.SPOT: ["read", "spot"], Market.FUTURES: ["read", "futures"]},
+    "okx": {Market.SPOT: ["read", "trade"], Market.FUTURES: ["read", "trade"]},
+    "bybit": {Market.SPOT: ["read", "spot"], Market.FUTURES: ["read", "futures"]},
+}
+
+
+def _setup(control: Control, exchange: str, market: Market, run: int) -> ApiCredentials:
+    # One account per run: OKX allows account/config 5 times per 2 s per user, and every check
+    # reads it; a check is one user's, so runs are different users.
+    account = f"bench-{exchange}-{market.value}-{run}"
+    extra = {"passphrase": PASSPHRASE} if exchange == "okx" else {}
+    created = control.create_key(exchange, account, TRADE_RIGHTS[exchange][market], ips=["127.0.0.1"], **extra)
+    control.deposit(exchange, account, TRADING_WALLET[exchange][market], "USDT", "1000")
+    control.deposit(exchange, account, "funding", "USDT", "50")
+    phrase = SecretValue(PASSPHRASE) if extra else None
+    return ApiCredentials(SecretValue(created["api_key"]), SecretValue(created["secret"]), phrase)
+
+
+async def _measure(
+    url: str, exchange: str, market: Market, keys: list[ApiCredentials]
+) -> tuple[list[float], list[float]]:
+    """Per run: ms until the report is ready, and ms including the client's close."""
+    to_report, total = [], []
+    for creds in keys:
+        started = time.perf_counter()
+        async with open_adapter(exchange, creds, Endpoint(sandbox_url=url)) as adapter:
+            report = await run_check(adapter, market)
+            to_report.append((time.perf_counter() - started) * 1000)
+        total.append((time.perf_counter() - started) * 1000)
+        if report.decision.verdict is not Verdict.CONNECTED:
+            raise SystemExit(
+                f"{exchange} {market}: expected CONNECTED, got {report.decision.verdict}: {report.decision.fix}"
+            )
+    return to_report, total
+
+
+def _row(exchange: str, market: Market, what: str, timings: list[float]) -> str:
+    p95 = statistics.quantiles(timings, n=20, method="inclusive")[18] if len(timings) > 1 else timings[0]
+    median = statistics.median(timings)
+    return f"| {exchange} | {market.value} | {what} | {len(timings)} | {median:.1f} | {p95:.1f} | {max(timings):.1f} |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--exchange", action="append", choices=sorted(ADAPTERS), help="default: all")
+    args = parser.parse_args()
+    exchanges = args.exchange or list(ADAPTERS)
+    print("| exchange | market | until | runs | median ms | p95 ms | max ms |")
+    print("|---|---|---|---:|---:|---:|---:|")
+    with SandboxProcess("--seed", "1") as sandbox:
+        control = Control(sandbox.url)
+        for exchange in exchanges:
+            for market in Market:
+                keys = [_setup(control, exchange, market, run) for run in range(args.runs)]
+                to_report, total = asyncio.run(_measure(sandbox.url, exchange, market, keys))
+                print(_row(exchange, market, "report", to_report))
+                print(_row(exchange, market, "closed", total))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Binance-only verdicts: -2015 resolution, trading-authority expiry, key age, restricted account, clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tradebind.domain.market import Market
+from tradebind.domain.policy import CheckPolicy
+from tradebind.domain.verdicts import Verdict
+
+from .support import HERE, OTHER, check, codes, fund, new_key, trading_key
+
+pytestmark = pytest.mark.parametrize("market", list(Market), ids=[m.value for m in Market])
+
+
+async def test_ip_off_the_allow_list_is_told_apart_from_an_invalid_key(sandbox, control, account, market):
+    # Binance answers -2015 for both; the key working from another egress address shows it is the IP.
+    creds = trading_key(control, "binance", market, account, ips=[OTHER])
+    policy = CheckPolicy(egress_ips=(HERE, OTHER))
+    report = await check(sandbox.url, "binance", market, creds, policy=policy, source_ip=HERE)
+    assert report.decision.verdict is Verdict.IP_NOT_ALLOWED
+    assert f"Binance accepts the key from {OTHER} but not from {HERE}" in report.decision.fix
+    calls = [(e.call, e.ok) for e in report.evidence if "apiRestrictions" in e.call]
+    assert calls == [("GET /sapi/v1/account/apiRestrictions", False), ("GET /sapi/v1/account/apiRestrictions", True)]
+
+
+async def test_without_another_egress_address_minus_2015_is_an_invalid_key_naming_the_ip(
+    sandbox, control, account, market
+):
+    creds = trading_key(control, "binance", market, account, ips=[OTHER])
+    report = await check(sandbox.url, "binance", market, creds, source_ip=HERE)
+    assert report.decision.verdict is Verdict.INVALID_KEY
+    assert f"make sure {HERE} is on it" in report.decision.fix
+
+
+async def test_read_only_key_probe_refusal_resolves_to_missing_permission(sandbox, control, account, market):
+    key = new_key(control, "binance", account, ["read"], ips=[HERE])
+    report = await check(sandbox.url, "binance", market, key)
+    probe = next(e for e in report.evidence if "probe" in e.call)
+    assert probe.result.startswith("-2015: ")
+    # The probe's -2015 came after the permission endpoint answered: permission, not key or IP.
+    assert [p.code for p in report.decision.problems] == [Verdict.MISSING_PERMISSION]
+
+
+async def test_trading_authority_expiring_soon_warns_with_the_date(sandbox, control, account, market):
+    expires = datetime.now(UTC) + timedelta(days=3)
+    creds = trading_key(control, "binance", market, account, expires_at=expires.isoformat())
+    fund(control, "binance", market, account, "100")
+    report = await check(sandbox.url, "binance", market, creds)
+    assert report.decision.verdict is Verdict.CONNECTED_WITH_WARNINGS
+    assert codes(report) == ["EXPIRES_SOON"]
+    assert f"expires on {expires:%Y-%m-%d}" in report.decision.fix
+
+
+async def test_key_a_year_old_warns(sandbox, control, account, market):
+    creds = trading_key(control, "binance", market, account)
+    fund(control, "binance", market, account, "100")
+    a_year_on = datetime.now(UTC) + timedelta(days=400)
+    report = await check(sandbox.url, "binance", market, creds, now=lambda: a_year_on)
+    assert codes(report) == ["KEY_OLD"]
+    assert f"created on {datetime.now(UTC):%Y-%m-%d}" in report.decision.fix
+
+
+async def test_account_with_trading_disabled_is_restricted(sandbox, control, account, market):
+    creds = trading_key(control, "binance", market, account)
+    fund(control, "binance", market, account, "100")
+    control.set_trading("binance", account, enabled=False)
+    report = await check(sandbox.url, "binance", market, creds)
+    assert report.decision.verdict is Verdict.ACCOUNT_RESTRICTED
+    assert "This action is disabled on this account." in report.decision.fix
+
+
+async def test_clock_skew_is_reported_only_when_compensation_cannot_help(fresh_sandbox, fresh_control, account, market):
+    # All delay before the server reads its clock: the midpoint estimate is off by half the round
+    # trip (5.3 s), more than Binance's 5 s recvWindow, on every measurement.
+    creds = trading_key(fresh_control, "binance", market, account)
+    fresh_control.fault("binance", "latency", ms=10_600)
+    report = await check(fresh_sandbox.url, "binance", market, creds)
+    assert report.decision.verdict is Verdict.CLOCK_SKEW
+    assert "even after correcting for the clock offset" in report.decision.fix
+    assert "Binance accepts 5000 ms" in report.decision.fix
+    time_calls = [e for e in report.evidence if e.call == "GET /api/v3/time"]
+    assert len(time_calls) == 2  # measured, then measured again before the retry
