@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from .base import ExchangeProtocol
 from .binance import BinanceProtocol
+from .bybit import BybitProtocol
+from .okx import OkxProtocol
 
-PROTOCOLS: dict[str, type[ExchangeProtocol]] = {p.name: p for p in (BinanceProtocol,)}
+PROTOCOLS: dict[str, type[ExchangeProtocol]] = {p.name: p for p in (BinanceProtocol, BybitProtocol, OkxProtocol)}
 
 __all__ = ["PROTOCOLS", "ExchangeProtocol"]
