@@ -54,6 +54,12 @@ class KekStatus:
         return sum(n for (p, v), n in self.counts.items() if p == self.provider and v < self.current_version)
 
 
+def _web_totp_counts(store: Store) -> dict[tuple[str, int], int]:
+    from tradebind.store.web_accounts import totp_kek_counts
+
+    return totp_kek_counts(store)
+
+
 def kek_status(store: Store, vault: RotatingVault) -> KekStatus:
     with store.read() as session:
         rows = session.execute(
@@ -62,6 +68,8 @@ def kek_status(store: Store, vault: RotatingVault) -> KekStatus:
             )
         )
         counts = {(p, v): n for p, v, n in rows}
+    for key, n in _web_totp_counts(store).items():  # web users' sealed TOTP secrets wrap data keys too
+        counts[key] = counts.get(key, 0) + n
     return KekStatus(vault.provider_name, vault.current_version(), counts)
 
 
@@ -134,6 +142,12 @@ def rewrap_pending(
         after = batch[-1][0]
         if on_batch is not None:
             on_batch(len(batch))
+    from tradebind.store.web_accounts import rewrap_totp_secrets
+
+    moved = rewrap_totp_secrets(store, vault, provider, target)
+    done += moved
+    if on_batch is not None and moved:
+        on_batch(moved)
     with store.write() as session:
         activity.append(
             session,
@@ -158,6 +172,9 @@ def retire(store: Store, vault: RotatingVault, version: int) -> None:
             .select_from(DataKeyRow)
             .where(DataKeyRow.provider == vault.provider_name, DataKeyRow.kek_version <= version)
         )
+    left = (left or 0) + sum(
+        n for (p, v), n in _web_totp_counts(store).items() if p == vault.provider_name and v <= version
+    )
     if left:
         raise Conflict(
             f"version: {left} data keys still use KEK version {version} or older; "
