@@ -78,15 +78,21 @@ class BotRepository(OwnerScoped):
             self._log(session, "bot.add", details={"bot": row.id, "name": row.name, "binding": binding_id})
         return _bot(row)
 
-    def set_state(self, bot_id: str, state: str) -> Bot:
-        """Start, pause, stop or mark failed. A bot without a binding can only be stopped."""
+    def set_state(self, bot_id: str, state: str, *, reason: str | None = None) -> Bot:
+        """Start, pause, stop or mark failed. A bot without a binding can only be stopped.
+
+        ``reason`` (e.g. why the runner marked it failed) goes into the activity entry's details.
+        """
         chosen = check_choice(BotState, state, "state")
         with self._store.write() as session:
             row = self._row(session, bot_id)
             if row.binding_id is None and chosen is not BotState.STOPPED:
                 raise Conflict("state: the bot has no binding; give it one before starting it", field="state")
             previous, row.state = row.state, chosen.value
-            self._log(session, "bot.state", details={"bot": row.id, "from": previous, "to": chosen.value})
+            details = {"bot": row.id, "from": previous, "to": chosen.value}
+            if reason:
+                details["reason"] = reason[:500]
+            self._log(session, "bot.state", details=details)
             return _bot(row)
 
     def configure(
