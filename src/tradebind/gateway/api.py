@@ -78,7 +78,7 @@ class OrderResult:
 @dataclass(frozen=True, slots=True)
 class PositionView:
     symbol: str
-    contracts: Decimal  # signed: negative is short
+    contracts: Decimal  # signed base units (ccxt contracts × contract size): negative is short
     entry_price: Decimal
     mark_price: Decimal
     unrealised_pnl: Decimal

@@ -1,0 +1,247 @@
+"""Gateway overhead per request against a bare ccxt call, and key-replacement reach.
+
+Run: ``.venv/bin/python -m bench.gateway_overhead [--requests 200] [--bots 20] [--exchange binance ...]
+[--latency-ms 0]``
+
+The sandbox runs as its own process (``tradebind sandbox --port 0``); the store is a fresh SQLite
+file, the vault a local key file. Per exchange: one account, one spot key, one credential and
+binding through the real store and vault, one resting order placed through the gateway.
+
+1. *Sequential*: the same signed read, looking the order up by client order id, ``--requests``
+   times through a bare ``ccxt.async_support`` client (unmodified, only ``urls['api']`` set) and
+   through ``GatewayService.query_order`` (store snapshot → pooled client → budget → the same ccxt
+   call → request record committed to the activity log), interleaved in blocks of 20 so drift
+   hits both alike (the bare client on an account of its own). Also ``create_order`` against
+   ``place_order`` (which adds the sent-order journal write), 15 times each.
+2. *Concurrent*: ``--bots`` tasks doing the read at once, bare and through the gateway (records
+   of concurrent requests share one commit).
+3. *Key replacement*: ``--bots`` bots loop on the read; the credential's material is replaced
+   (``CredentialRepository.replace_material``); timed from the commit to the request record of the
+   last bot's first request signed with the new key (records are written after the response, so
+   this includes one request's round trip).
+
+``--latency-ms`` adds the sandbox's latency fault to every request (both paths) to see the
+overhead against a network round trip like a real exchange's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from tests.support.control import Control
+
+from tradebind.domain.key_material import KeyMaterial, validate_key_material
+from tradebind.exchanges.base import ApiCredentials, Endpoint
+from tradebind.exchanges.registry import ADAPTERS, open_adapter
+from tradebind.gateway.api import BindingRef, OrderIntent, OrderKind, OrderSide
+from tradebind.gateway.service import GatewayService
+from tradebind.gateway.trading import query_by_client_id
+from tradebind.sandbox.server import SandboxProcess
+from tradebind.store import BindingRepository, CredentialRepository, OwnerDirectory, Store
+from tradebind.store.activity import ActivityRepository
+from tradebind.vault import EnvelopeVault, LocalFileKekProvider
+from tradebind.vault.api import SecretValue
+
+PASSPHRASE = "Bench-Pass-1"
+RIGHTS = {"binance": ["read", "spot"], "okx": ["read", "trade"], "bybit": ["read", "spot"]}
+WALLET = {"binance": "spot", "okx": "trading", "bybit": "unified"}
+SYMBOL = "BTC/USDT"
+BLOCK = 20
+# OKX allows 60 order look-ups per 2 s per account and instrument, Bybit 50 per second
+# (exchanges.md §2.5, §3.5): a bare client knows no limit, so the bench pauses (untimed) between
+# rounds to keep both sides within them.
+PAUSE_S = {"okx": 0.8, "bybit": 0.5}
+PLACES = 15  # per side: below every exchange's order-rate limit (Bybit spot: 20 per second)
+
+
+class Bench:
+    def __init__(self, url: str, data: Path) -> None:
+        self.url = url
+        self.control = Control(url)
+        self.store = Store.open(f"sqlite:///{data / 'tradebind.sqlite3'}")
+        self.vault = EnvelopeVault(LocalFileKekProvider(data / "tradebind.kek"))
+        self.owner = OwnerDirectory(self.store).create("bench").id
+        self.endpoint = Endpoint(sandbox_url=url)
+
+    def new_key(self, exchange: str, account: str) -> tuple[dict[str, Any], KeyMaterial]:
+        extra = {"passphrase": PASSPHRASE} if exchange == "okx" else {}
+        key = self.control.create_key(exchange, account, RIGHTS[exchange], **extra)
+        material = validate_key_material(exchange, key["api_key"], key["secret"], extra.get("passphrase"))
+        return key, material
+
+    def connect(self, exchange: str) -> tuple[BindingRef, str, dict[str, Any]]:
+        account = f"bench-{exchange}-{time.monotonic_ns()}"
+        self.control.deposit(exchange, account, WALLET[exchange], "USDT", "1000000")
+        key, material = self.new_key(exchange, account)
+        credential = CredentialRepository(self.store, self.vault, self.owner).add(material, f"bench {exchange}")
+        binding = BindingRepository(self.store, self.owner).add(credential.id, "spot", "bench")
+        return BindingRef(self.owner, binding.id), credential.id, {**key, "account": account}
+
+
+def _intent(i: int, bot: str = "bench") -> OrderIntent:
+    return OrderIntent(
+        bot, f"deal-{i}", "base", SYMBOL, OrderSide.BUY, OrderKind.LIMIT, Decimal("0.02"), Decimal("1000")
+    )
+
+
+async def _timed(n: int, call: Callable[[int], Awaitable[object]]) -> list[float]:
+    out = []
+    for i in range(n):
+        started = time.perf_counter()
+        await call(i)
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def _stats(ms: list[float]) -> tuple[float, float]:
+    return statistics.median(ms), statistics.quantiles(ms, n=20, method="inclusive")[18]
+
+
+def _credentials(key: dict[str, Any], exchange: str) -> ApiCredentials:
+    phrase = SecretValue(PASSPHRASE) if exchange == "okx" else None
+    return ApiCredentials(SecretValue(key["api_key"]), SecretValue(key["secret"]), phrase)
+
+
+async def _exchange(bench: Bench, exchange: str, requests: int, bots: int) -> list[str]:
+    ref, credential_id, key = bench.connect(exchange)
+    rows = []
+    async with GatewayService(bench.store, bench.vault, bench.endpoint, read_ttl_s=0) as gateway:
+        order = await gateway.place_order(ref, _intent(0))
+        cid = order.client_order_id
+        # The bare client trades on an account of its own, so neither side's orders count
+        # against the other's order-rate limit.
+        _, _, bare_key = bench.connect(exchange)
+        async with open_adapter(exchange, _credentials(bare_key, exchange), bench.endpoint) as bare:
+            await bare.client.load_markets()
+            client = bare.client
+            bare_cid = f"bare{exchange}0"
+            await client.create_order(SYMBOL, "limit", "buy", 0.02, 1000, {"clientOrderId": bare_cid})
+
+            async def bare_query(_: int) -> object:
+                return await query_by_client_id(client, exchange, SYMBOL, bare_cid)
+
+            async def gateway_query(_: int) -> object:
+                return await gateway.query_order(ref, SYMBOL, cid)
+
+            await _timed(BLOCK, bare_query)  # warm both paths
+            await _timed(BLOCK, gateway_query)
+            bare_ms: list[float] = []
+            gateway_ms: list[float] = []
+            for _ in range(max(1, requests // BLOCK)):
+                bare_ms += await _timed(BLOCK, bare_query)
+                gateway_ms += await _timed(BLOCK, gateway_query)
+                await asyncio.sleep(PAUSE_S.get(exchange, 0))  # untimed: stay within the limit
+            rows.append(_row(exchange, "query_order (sequential)", bare_ms, gateway_ms))
+
+            places = PLACES
+
+            async def bare_place(i: int) -> object:
+                params = {"clientOrderId": f"bare{exchange}{i}x{time.monotonic_ns()}"}
+                return await client.create_order(SYMBOL, "limit", "buy", 0.02, 1000, params)
+
+            async def gateway_place(i: int) -> object:
+                return await gateway.place_order(ref, _intent(1_000_000 + i + time.monotonic_ns()))
+
+            bare_places = await _timed(places, bare_place)
+            gateway_places = await _timed(places, gateway_place)
+            rows.append(_row(exchange, "place_order (sequential)", bare_places, gateway_places))
+
+            async def burst(call: Callable[[int], Awaitable[object]]) -> float:
+                started = time.perf_counter()
+                await asyncio.gather(*(call(i) for i in range(bots)))
+                return (time.perf_counter() - started) * 1000 / bots
+
+            bare_burst, gateway_burst = [], []
+            for _ in range(10):
+                bare_burst.append(await burst(bare_query))
+                gateway_burst.append(await burst(gateway_query))
+                await asyncio.sleep(PAUSE_S.get(exchange, 0))
+            rows.append(_row(exchange, f"query_order ({bots} bots at once, per request)", bare_burst, gateway_burst))
+        rows.append(await _replacement(bench, gateway, exchange, ref, credential_id, key, cid, bots))
+    return rows
+
+
+async def _replacement(
+    bench: Bench,
+    gateway: GatewayService,
+    exchange: str,
+    ref: BindingRef,
+    credential_id: str,
+    key: dict[str, Any],
+    cid: str,
+    bots: int,
+) -> str:
+    stop = asyncio.Event()
+
+    async def bot(name: str) -> None:
+        while not stop.is_set():
+            await gateway.query_order(ref, SYMBOL, cid, bot_id=name)
+
+    names = [f"bot-{i}" for i in range(bots)]
+    tasks = [asyncio.create_task(bot(n)) for n in names]
+    await asyncio.sleep(0.5)  # all bots running on the old key
+    _, material = bench.new_key(exchange, key["account"])
+    repo = CredentialRepository(bench.store, bench.vault, bench.owner)
+    version = (await asyncio.to_thread(repo.replace_material, credential_id, material)).version
+    committed = datetime.now(UTC)
+    deadline = time.monotonic() + 30
+    switched: dict[str, datetime] = {}
+    while len(switched) < bots and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        for entry in ActivityRepository(bench.store, bench.owner).recent(limit=1000):
+            bot_name = entry.actor.removeprefix("bot:")
+            new_key = entry.action == "exchange.request" and entry.details.get("version") == version
+            if new_key and entry.at >= committed and bot_name in names:
+                switched[bot_name] = min(entry.at, switched.get(bot_name, entry.at))
+    stop.set()
+    await asyncio.gather(*tasks)
+    bench.control.delete_key(key["api_key"])
+    if len(switched) < bots:
+        return f"| {exchange} | key replacement | {len(switched)} of {bots} bots switched within 30 s | | | | |"
+    last_ms = (max(switched.values()) - committed).total_seconds() * 1000
+    first_ms = (min(switched.values()) - committed).total_seconds() * 1000
+    what = f"key replacement → all {bots} bots on the new key (ms after the commit)"
+    return f"| {exchange} | {what} | {bots} | | first {first_ms:.0f} | last {last_ms:.0f} | |"
+
+
+def _row(exchange: str, what: str, bare: list[float], gateway: list[float]) -> str:
+    (b50, b95), (g50, g95) = _stats(bare), _stats(gateway)
+    overhead = g50 - b50
+    return (
+        f"| {exchange} | {what} | {len(gateway)} | {b50:.2f} / {b95:.2f} | {g50:.2f} / {g95:.2f} | "
+        f"{overhead:+.2f} | {overhead / b50 * 100:+.0f}% |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--bots", type=int, default=20)
+    parser.add_argument("--exchange", action="append", choices=sorted(ADAPTERS), help="default: all")
+    parser.add_argument("--latency-ms", type=int, default=0, help="sandbox latency fault on every request")
+    args = parser.parse_args()
+    print("| exchange | what | n | bare ccxt p50 / p95 ms | gateway p50 / p95 ms | overhead p50 ms | overhead |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    with SandboxProcess("--seed", "1") as sandbox, tempfile.TemporaryDirectory() as tmp:
+        bench = Bench(sandbox.url, Path(tmp))
+        try:
+            for exchange in args.exchange or list(ADAPTERS):
+                if args.latency_ms:
+                    bench.control.fault(exchange, "latency", ms=args.latency_ms)
+                for row in asyncio.run(_exchange(bench, exchange, args.requests, args.bots)):
+                    print(row, flush=True)
+        finally:
+            bench.store.close()
+
+
+if __name__ == "__main__":
+    main()

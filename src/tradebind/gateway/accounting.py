@@ -1,0 +1,242 @@
+"""Each exchange's own rate accounting: what a gateway operation costs, and what the reply says.
+
+Pure. Facts from shared/reference/exchanges.md (and the sandbox, which follows them):
+
+- Binance (§1.5): request weight per IP, counted separately for ``/api`` (6000 per minute) and
+  ``/fapi`` (2400 per minute), reported in ``X-MBX-USED-WEIGHT-1M``; unfilled-order counts per
+  account (spot 50 per 10 s and 160000 per day; USDⓈ-M 300 per 10 s and 1200 per minute)
+  reported in ``X-MBX-ORDER-COUNT-10S`` / ``-1D`` / ``-1M``. The limits in force come from
+  ``exchangeInfo.rateLimits`` ("read exchangeInfo, do not hard-code"): see :func:`binance_limits`.
+  Weights per endpoint: spot order 1, query order 4, cancel 1, openOrders 6 (80 without a
+  symbol), account 20, ticker 2; USDⓈ-M order 0 (order counters only), query 1, cancel 1,
+  openOrders 1 (40), account 5, positionRisk 5, ticker 1.
+- Bybit (§3.5): per UID and endpoint per second (``/v5/order/create`` 10 linear / 20 spot,
+  ``/v5/order/realtime`` 50, wallet-balance 50, position/list 50), reported as ``X-Bapi-Limit``
+  and ``X-Bapi-Limit-Status`` (remaining); and 600 requests per 5 s per IP.
+- OKX (§2.5): per User ID and endpoint, trade endpoints also per instrument, in 2 s windows
+  (place 60, get order 60, cancel 60, orders-pending 60, balance 10, positions 10); public
+  market data 20 per 2 s per IP. OKX sends no usage headers.
+
+"Account" is tradebind's credential: every bot on the credential's bindings shares it. (Two
+credentials for one exchange account would each get a budget; the exchange's UID would merge
+them, at the price of a call to learn it.)
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ..domain.market import Market
+from .budgets import Charge, Observation
+
+__all__ = ["AccountingContext", "Limits", "Op", "binance_limits", "charges", "observations"]
+
+MINUTE_MS = 60_000
+DAY_MS = 86_400_000
+
+
+class Op(enum.StrEnum):
+    """What the gateway asks of the exchange; each maps to one endpoint per exchange and market."""
+
+    PLACE = "place"
+    CANCEL = "cancel"
+    QUERY = "query"
+    OPEN_ORDERS = "open_orders"
+    BALANCE = "balance"
+    POSITIONS = "positions"
+    TICKER = "ticker"
+    MARKETS = "markets"  # loading markets and exchange info (public)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Limits learned from the exchange (Binance ``exchangeInfo``) by counter name; the
+    documented figures apply where nothing was learned."""
+
+    values: Mapping[str, int] = field(default_factory=dict)
+
+    def get(self, name: str, default: int) -> int:
+        return self.values.get(name, default)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountingContext:
+    """Who is charged: the exchange account (credential id), the egress IP, and the market."""
+
+    exchange: str
+    market: Market
+    account: str
+    ip: str
+    limits: Limits = Limits()
+
+
+# -- Binance ---------------------------------------------------------------------------------------
+
+_BINANCE_WEIGHT: dict[Market, dict[Op, int]] = {
+    Market.SPOT: {Op.PLACE: 1, Op.CANCEL: 1, Op.QUERY: 4, Op.OPEN_ORDERS: 6, Op.BALANCE: 20, Op.TICKER: 2,
+                  Op.POSITIONS: 0, Op.MARKETS: 20},
+    Market.FUTURES: {Op.PLACE: 0, Op.CANCEL: 1, Op.QUERY: 1, Op.OPEN_ORDERS: 1, Op.BALANCE: 5, Op.TICKER: 1,
+                     Op.POSITIONS: 5, Op.MARKETS: 1},
+}  # fmt: skip
+_BINANCE_ALL_OPEN_ORDERS = {Market.SPOT: 80, Market.FUTURES: 40}
+_BINANCE_DEFAULT_WEIGHT_LIMIT = {Market.SPOT: 6000, Market.FUTURES: 2400}
+# (counter name, window ms, header, documented limit) per market.
+_BINANCE_ORDER_COUNTERS: dict[Market, tuple[tuple[str, int, str, int], ...]] = {
+    Market.SPOT: (
+        ("orders-10s", 10_000, "x-mbx-order-count-10s", 50),
+        ("orders-1d", DAY_MS, "x-mbx-order-count-1d", 160_000),
+    ),
+    Market.FUTURES: (
+        ("orders-10s", 10_000, "x-mbx-order-count-10s", 300),
+        ("orders-1m", MINUTE_MS, "x-mbx-order-count-1m", 1200),
+    ),
+}
+_BINANCE_INTERVALS = {"SECOND": 1000, "MINUTE": MINUTE_MS, "HOUR": 3_600_000, "DAY": DAY_MS}
+
+
+def binance_limits(rate_limits: object) -> Limits:
+    """Limits from an ``exchangeInfo`` ``rateLimits`` list (spot or USDⓈ-M)."""
+    values: dict[str, int] = {}
+    for item in rate_limits if isinstance(rate_limits, list) else []:
+        if not isinstance(item, dict):
+            continue
+        interval = _BINANCE_INTERVALS.get(str(item.get("interval")), 0) * int(item.get("intervalNum", 1))
+        kind, limit = item.get("rateLimitType"), int(item.get("limit", 0))
+        if kind == "REQUEST_WEIGHT" and interval == MINUTE_MS:
+            values["weight-1m"] = limit
+        elif kind == "ORDERS" and interval == 10_000:
+            values["orders-10s"] = limit
+        elif kind == "ORDERS" and interval == MINUTE_MS:
+            values["orders-1m"] = limit
+        elif kind == "ORDERS" and interval == DAY_MS:
+            values["orders-1d"] = limit
+    return Limits(values)
+
+
+def _binance_family(market: Market) -> str:
+    return "api" if market is Market.SPOT else "fapi"
+
+
+def _binance_charges(ctx: AccountingContext, op: Op, symbol: str | None) -> list[Charge]:
+    weight = _BINANCE_WEIGHT[ctx.market][op]
+    if op is Op.OPEN_ORDERS and symbol is None:
+        weight = _BINANCE_ALL_OPEN_ORDERS[ctx.market]
+    family = _binance_family(ctx.market)
+    limit = ctx.limits.get("weight-1m", _BINANCE_DEFAULT_WEIGHT_LIMIT[ctx.market])
+    out = [Charge(f"ip:{ctx.ip}:binance:{family}:weight-1m", weight, limit, MINUTE_MS)] if weight else []
+    if op is Op.PLACE:
+        for name, window, _header, default in _BINANCE_ORDER_COUNTERS[ctx.market]:
+            out.append(Charge(f"acct:{ctx.account}:binance:{family}:{name}", 1, ctx.limits.get(name, default), window))
+    return out
+
+
+def _binance_observations(ctx: AccountingContext, headers: Mapping[str, str]) -> list[Observation]:
+    family = _binance_family(ctx.market)
+    out = []
+    used = headers.get("x-mbx-used-weight-1m")
+    if used is not None and used.isdigit():
+        out.append(Observation(f"ip:{ctx.ip}:binance:{family}:weight-1m", int(used), MINUTE_MS))
+    for name, window, header, _default in _BINANCE_ORDER_COUNTERS[ctx.market]:
+        count = headers.get(header)
+        if count is not None and count.isdigit():
+            out.append(Observation(f"acct:{ctx.account}:binance:{family}:{name}", int(count), window))
+    return out
+
+
+# -- Bybit -----------------------------------------------------------------------------------------
+
+_BYBIT_PATHS = {
+    Op.PLACE: "/v5/order/create",
+    Op.CANCEL: "/v5/order/cancel",
+    Op.QUERY: "/v5/order/realtime",
+    Op.OPEN_ORDERS: "/v5/order/realtime",
+    Op.BALANCE: "/v5/account/wallet-balance",
+    Op.POSITIONS: "/v5/position/list",
+}
+_BYBIT_LIMITS = {
+    ("/v5/order/create", "linear"): 10,
+    ("/v5/order/create", "spot"): 20,
+    ("/v5/order/cancel", "linear"): 10,
+    ("/v5/order/cancel", "spot"): 20,
+    ("/v5/order/realtime", ""): 50,
+    ("/v5/position/list", ""): 50,
+    ("/v5/account/wallet-balance", ""): 50,
+}
+_BYBIT_DEFAULT_LIMIT = 10
+_BYBIT_IP = (600, 5000)
+
+
+def _bybit_bucket(ctx: AccountingContext, op: Op) -> tuple[str, int] | None:
+    path = _BYBIT_PATHS.get(op)
+    if path is None:
+        return None
+    category = "spot" if ctx.market is Market.SPOT else "linear"
+    if (path, category) in _BYBIT_LIMITS:
+        return f"acct:{ctx.account}:bybit:{path}:{category}", _BYBIT_LIMITS[(path, category)]
+    return f"acct:{ctx.account}:bybit:{path}", _BYBIT_LIMITS.get((path, ""), _BYBIT_DEFAULT_LIMIT)
+
+
+def _bybit_charges(ctx: AccountingContext, op: Op) -> list[Charge]:
+    out = [Charge(f"ip:{ctx.ip}:bybit", 1, *_BYBIT_IP)]
+    bucket = _bybit_bucket(ctx, op)
+    if bucket is not None:
+        out.append(Charge(bucket[0], 1, bucket[1], 1000))
+    return out
+
+
+def _bybit_observations(ctx: AccountingContext, op: Op, headers: Mapping[str, str]) -> list[Observation]:
+    bucket = _bybit_bucket(ctx, op)
+    limit, remaining = headers.get("x-bapi-limit"), headers.get("x-bapi-limit-status")
+    if bucket is None or limit is None or remaining is None or not (limit.isdigit() and remaining.isdigit()):
+        return []
+    return [Observation(bucket[0], int(limit) - int(remaining), 1000, int(limit))]
+
+
+# -- OKX -------------------------------------------------------------------------------------------
+
+# op → (endpoint, requests per 2 s, counted per instrument)
+_OKX: dict[Op, tuple[str, int, bool]] = {
+    Op.PLACE: ("trade/order:post", 60, True),
+    Op.CANCEL: ("trade/cancel-order", 60, True),
+    Op.QUERY: ("trade/order:get", 60, True),
+    Op.OPEN_ORDERS: ("trade/orders-pending", 60, False),
+    Op.BALANCE: ("account/balance", 10, False),
+    Op.POSITIONS: ("account/positions", 10, False),
+}
+_OKX_PUBLIC = {Op.TICKER: ("market/ticker", 20), Op.MARKETS: ("public/instruments", 20)}
+_OKX_WINDOW_MS = 2000
+
+
+def _okx_charges(ctx: AccountingContext, op: Op, symbol: str | None) -> list[Charge]:
+    if op in _OKX_PUBLIC:
+        name, limit = _OKX_PUBLIC[op]
+        return [Charge(f"ip:{ctx.ip}:okx:{name}", 1, limit, _OKX_WINDOW_MS)]
+    name, limit, per_instrument = _OKX[op]
+    scope = f":{symbol}" if per_instrument and symbol else ""
+    return [Charge(f"acct:{ctx.account}:okx:{name}{scope}", 1, limit, _OKX_WINDOW_MS)]
+
+
+# -- dispatch --------------------------------------------------------------------------------------
+
+
+def charges(ctx: AccountingContext, op: Op, symbol: str | None = None) -> list[Charge]:
+    """The counters ``op`` moves on ``ctx.exchange`` and by how much."""
+    if ctx.exchange == "binance":
+        return _binance_charges(ctx, op, symbol)
+    if ctx.exchange == "bybit":
+        return _bybit_charges(ctx, op)
+    if ctx.exchange == "okx":
+        return _okx_charges(ctx, op, symbol)
+    raise KeyError(f"exchange: no rate accounting for {ctx.exchange!r}")
+
+
+def observations(ctx: AccountingContext, op: Op, headers: Mapping[str, str]) -> list[Observation]:
+    """What the reply's headers (any case) say about the counters ``op`` moved."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    if ctx.exchange == "binance":
+        return _binance_observations(ctx, lower)
+    if ctx.exchange == "bybit":
+        return _bybit_observations(ctx, op, lower)
+    return []

@@ -1,0 +1,594 @@
+"""The gateway: the one component that decrypts secrets and talks to exchanges with them.
+
+Every request: one store query (:meth:`BindingControls.snapshot`: binding → current credential
+version, guards, pause) → the pooled client of that version (decrypted once per version) → the
+shared rate budget (account and egress IP) → the ccxt call → the request record (written before
+the result is used; if it cannot be written the request fails) → the result.
+
+Failures, by what they mean (see :mod:`.trading` for the codes):
+
+- the key is refused (authentication or permission verdicts): the binding is paused with the
+  verdict and fix from the check's tables; every bot on it gets :class:`BindingPaused` without
+  a request to the exchange until a successful re-check (:meth:`GatewayService.recheck`);
+- maintenance and rate limits: back off and retry (tenacity), within ``retry_for_s``;
+- unknown outcome of an order (timeout, dropped connection, 5xx, Binance -1007): query by client
+  order id, polling until the request would have expired on the exchange, before any retry;
+- the exchange rejects the order (funds, filters): :class:`OrderRejected`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import ccxt.async_support as ccxt
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
+
+from ..check.report import CheckReport
+from ..check.run import run_check
+from ..domain.client_order_id import client_order_id
+from ..domain.credentials import OpenedCredential
+from ..domain.fixes import failure_fix
+from ..domain.market import Market
+from ..domain.policy import CheckPolicy
+from ..domain.verdicts import Verdict
+from ..exchanges.base import ApiCredentials, CallFailed, Endpoint
+from ..exchanges.errors import Failure
+from ..exchanges.registry import open_adapter
+from ..store.binding_controls import BindingControls, BindingSnapshot
+from ..store.credentials import CredentialRepository
+from ..store.engine import Store
+from ..vault.api import Vault
+from .accounting import AccountingContext, Op, charges, observations
+from .api import (
+    BalanceView,
+    BindingPaused,
+    BindingRef,
+    GatewayError,
+    GuardRefused,
+    OrderIntent,
+    OrderKind,
+    OrderRejected,
+    OrderResult,
+    PositionView,
+)
+from .budgets import InProcessBudget, RateBudget
+from .guards import check_intent
+from .reads import SharedReads
+from .records import ActivityRequestSink, RecordFailed, RequestRecord, RequestSink
+from .sessions import SessionPool, VenueSession
+from .trading import (
+    EXPIRY_MS,
+    contract_size,
+    is_duplicate,
+    is_unknown_outcome,
+    market_of,
+    order_params,
+    order_result,
+    query_by_client_id,
+)
+
+__all__ = ["PAUSING_VERDICTS", "GatewayService"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Refusals of the key itself: retrying cannot help, the user must act (check's fix texts).
+PAUSING_VERDICTS = frozenset(
+    {
+        Verdict.INVALID_KEY,
+        Verdict.INVALID_SIGNATURE,
+        Verdict.INVALID_PASSPHRASE,
+        Verdict.IP_NOT_ALLOWED,
+        Verdict.MISSING_PERMISSION,
+        Verdict.KEY_EXPIRED,
+        Verdict.WRONG_ENVIRONMENT,
+        Verdict.ACCOUNT_RESTRICTED,
+    }
+)
+_BACKOFF_VERDICTS = frozenset({Verdict.RATE_LIMITED, Verdict.EXCHANGE_UNAVAILABLE, Verdict.NETWORK_ERROR})
+_REFUSALS = (ccxt.InsufficientFunds, ccxt.InvalidOrder, ccxt.BadRequest, ccxt.OperationRejected)
+_RESUMING = frozenset({Verdict.CONNECTED, Verdict.CONNECTED_WITH_WARNINGS})
+_POLL_S = 0.25  # between look-ups while an order's outcome is unknown
+
+
+class _Failed(Exception):
+    """An exchange call failed (already recorded); ``failure`` classified by the adapter's table.
+
+    ``stale``: the key was refused, but it had been replaced meanwhile (the request was signed
+    with the old version); the next attempt uses the new key instead of pausing the binding.
+    """
+
+    def __init__(self, failure: Failure, cause: BaseException, *, stale: bool = False) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+        self.cause = cause
+        self.stale = stale
+
+    @property
+    def unknown_outcome(self) -> bool:
+        return is_unknown_outcome(self.cause, self.failure)
+
+    @property
+    def transient(self) -> bool:
+        # The check's table calls every unmapped ccxt error EXCHANGE_UNAVAILABLE; an order the
+        # exchange refused (funds, filters) is not a passing condition.
+        if self.stale:
+            return True
+        return self.failure.verdict in _BACKOFF_VERDICTS and not isinstance(self.cause, _REFUSALS)
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """Who asks, for what: enough to charge the budget and write the record."""
+
+    ref: BindingRef
+    bot_id: str | None
+    op: Op
+    symbol: str | None
+
+
+class GatewayService:
+    """:class:`~tradebind.gateway.api.Gateway` on the store, the vault and ccxt.
+
+    ``endpoint`` says where exchanges are (live, testnet, or a sandbox URL) and the egress
+    address. Budget and sink default to the in-process budget and the activity log. Use as an
+    async context manager, or call :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        vault: Vault,
+        endpoint: Endpoint | None = None,
+        *,
+        budget: RateBudget | None = None,
+        sink: RequestSink | None = None,
+        quote: str = "USDT",
+        read_ttl_s: float = 1.0,
+        timeout_ms: int = 10_000,
+        retry_for_s: float = 60.0,
+        check_policy: CheckPolicy | None = None,
+    ) -> None:
+        self._store = store
+        self._vault = vault
+        self._endpoint = endpoint or Endpoint()
+        self._budget = budget or InProcessBudget()
+        self._sink = sink or ActivityRequestSink(store)
+        self._quote = quote
+        self._reads = SharedReads(read_ttl_s)
+        self._retry_for_s = retry_for_s
+        self._check_policy = check_policy or CheckPolicy()
+        self._pool = SessionPool(self._open_credential, self._endpoint, timeout_ms=timeout_ms)
+        self._ip = self._endpoint.source_ip or "default"
+
+    async def __aenter__(self) -> GatewayService:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._pool.close()
+        await self._sink.close()
+
+    @property
+    def budget(self) -> RateBudget:
+        return self._budget
+
+    # -- the Gateway protocol -----------------------------------------------------------------
+
+    def client_order_id(self, ref: BindingRef, intent: OrderIntent) -> str:
+        snapshot = self._snapshot(ref)
+        return client_order_id(
+            snapshot.resolved.exchange.value, market_of(intent.symbol), intent.bot_id, intent.deal_id, intent.step
+        )
+
+    async def place_order(self, ref: BindingRef, intent: OrderIntent) -> OrderResult:
+        snapshot = self._snapshot(ref)
+        if snapshot.pause is not None:  # before the journal: a paused binding sends nothing
+            raise BindingPaused(Verdict(snapshot.pause.verdict), snapshot.pause.fix)
+        exchange = snapshot.resolved.exchange.value
+        self._check_market(snapshot, intent.symbol)
+        if intent.amount <= 0 or (intent.price is not None and intent.price <= 0):
+            raise GuardRefused("amount: must be positive (and price, when given)")
+        if intent.kind is OrderKind.LIMIT and intent.price is None:
+            raise GuardRefused("price: a limit order needs a price")
+        price = intent.price
+        if price is None and snapshot.guards.max_order_value is not None:
+            price = await self._last_price(ref, intent.bot_id, intent.symbol)
+        check_intent(intent, snapshot.guards, price)
+        cid = client_order_id(exchange, market_of(intent.symbol), intent.bot_id, intent.deal_id, intent.step)
+        try:
+            return await self._place_once(ref, intent, cid, snapshot)
+        finally:
+            self._forget_reads(ref.binding_id)
+
+    async def cancel_order(
+        self, ref: BindingRef, symbol: str, client_order_id: str, *, bot_id: str | None = None
+    ) -> OrderResult:
+        call = _Call(ref, bot_id, Op.CANCEL, symbol)
+        snapshot = self._snapshot(ref)
+        exchange = snapshot.resolved.exchange.value
+        found = await self._lookup(ref, bot_id, exchange, symbol, client_order_id, snapshot)
+        if found is None:
+            raise GatewayError(f"client_order_id: no order {client_order_id} on {symbol}")
+        if found.get("status") == "open":
+            order_id = found["id"]
+            try:
+                await self._with_backoff(self._attempts(call, lambda s: s.client.cancel_order(order_id, symbol)))
+            except _Failed as failed:
+                # Unknown outcome, or the order ended meanwhile (filled): the look-up says which.
+                if not (failed.unknown_outcome or isinstance(failed.cause, ccxt.OrderNotFound)):
+                    raise self._refusal(failed, "cancel") from None
+            finally:
+                self._forget_reads(ref.binding_id)
+            found = await self._lookup(ref, bot_id, exchange, symbol, client_order_id) or found
+        return order_result(found, client_order_id, self._size(exchange, symbol))
+
+    async def query_order(
+        self, ref: BindingRef, symbol: str, client_order_id: str, *, bot_id: str | None = None
+    ) -> OrderResult | None:
+        snapshot = self._snapshot(ref)
+        exchange = snapshot.resolved.exchange.value
+        found = await self._lookup(ref, bot_id, exchange, symbol, client_order_id, snapshot)
+        return order_result(found, client_order_id, self._size(exchange, symbol)) if found is not None else None
+
+    async def open_orders(
+        self, ref: BindingRef, symbol: str | None = None, *, bot_id: str | None = None
+    ) -> list[OrderResult]:
+        snapshot = self._snapshot(ref)
+        market = snapshot.resolved.binding.market
+        exchange = snapshot.resolved.exchange.value
+        call = _Call(ref, bot_id, Op.OPEN_ORDERS, symbol)
+
+        async def fetch() -> list[OrderResult]:
+            orders = await self._read(
+                call, lambda s: s.client.fetch_open_orders(symbol, None, None, _type(s, market)), snapshot
+            )
+            mine = [o for o in orders if market_of(str(o.get("symbol"))) is market]
+            return [order_result(o, size=self._size(exchange, str(o.get("symbol")))) for o in mine]
+
+        key = (ref.binding_id, snapshot.resolved.version_id, "open_orders", symbol)
+        result: list[OrderResult] = await self._reads.get(key, fetch)
+        return list(result)
+
+    async def positions(self, ref: BindingRef, *, bot_id: str | None = None) -> list[PositionView]:
+        snapshot = self._snapshot(ref)
+        if snapshot.resolved.binding.market is Market.SPOT:
+            return []
+        call = _Call(ref, bot_id, Op.POSITIONS, None)
+        rows = await self._read(call, lambda s: s.client.fetch_positions(None, _type(s, Market.FUTURES)), snapshot)
+        exchange = snapshot.resolved.exchange.value
+        return [
+            _position(p, self._size(exchange, str(p.get("symbol"))))
+            for p in rows
+            if Decimal(str(p.get("contracts") or 0)) != 0
+        ]
+
+    async def balance(self, ref: BindingRef, *, bot_id: str | None = None) -> BalanceView:
+        snapshot = self._snapshot(ref)
+        market = snapshot.resolved.binding.market
+        call = _Call(ref, bot_id, Op.BALANCE, None)
+
+        async def fetch() -> BalanceView:
+            figures = await self._read(call, lambda s: s.adapter.trading_figures(market), snapshot)
+            mine = figures.get(self._quote)
+            return BalanceView(
+                asset=self._quote,
+                wallet_balance=mine.wallet_balance if mine else Decimal(0),
+                available=mine.available if mine else Decimal(0),
+                fetched_at_ms=int(time.time() * 1000),
+            )
+
+        view: BalanceView = await self._reads.get((ref.binding_id, snapshot.resolved.version_id, "balance"), fetch)
+        return view
+
+    # -- guards and the circuit breaker -------------------------------------------------------
+
+    def controls(self, owner_id: str) -> BindingControls:
+        return BindingControls(self._store, owner_id, actor="gateway")
+
+    async def recheck(self, ref: BindingRef) -> CheckReport:
+        """Run the connection check with the binding's current key; resume its bots if it passes."""
+        snapshot = self._snapshot(ref)
+        opened = await self._open_credential(ref.owner_id, snapshot.resolved.credential_id, purpose="check")
+        credentials = ApiCredentials(opened.api_key, opened.secret, opened.passphrase)
+        async with open_adapter(opened.exchange.value, credentials, self._endpoint) as adapter:
+            report = await run_check(adapter, snapshot.resolved.binding.market, self._check_policy)
+        self.resume_after_check(ref, report)
+        return report
+
+    def resume_after_check(self, ref: BindingRef, report: CheckReport) -> bool:
+        """Close the binding's circuit if ``report`` (a check of its current key) passed."""
+        if report.decision.verdict not in _RESUMING:
+            return False
+        return self.controls(ref.owner_id).resume(ref.binding_id, verdict=report.decision.verdict.value)
+
+    # -- orders ---------------------------------------------------------------------------------
+
+    async def _place_once(
+        self, ref: BindingRef, intent: OrderIntent, cid: str, snapshot: BindingSnapshot | None
+    ) -> OrderResult:
+        assert snapshot is not None
+        exchange = snapshot.resolved.exchange.value
+        # An id sent before (an earlier call, or before a crash) may exist on the exchange: look
+        # first, since Binance and OKX accept a reused client id once the earlier order is done.
+        if not self.controls(ref.owner_id).mark_sent(ref.binding_id, cid):
+            found = await self._lookup(ref, intent.bot_id, exchange, intent.symbol, cid, snapshot)
+            if found is not None:
+                return order_result(found, cid, self._size(exchange, intent.symbol))
+            snapshot = None
+        call = _Call(ref, intent.bot_id, Op.PLACE, intent.symbol)
+        deadline = time.monotonic() + self._retry_for_s
+        while True:
+            sent_ms = time.time() * 1000
+            try:
+                attempts = self._attempts(
+                    call,
+                    lambda s: s.client.create_order(
+                        intent.symbol,
+                        intent.kind.value,
+                        intent.side.value,
+                        float(intent.amount / self._size(exchange, intent.symbol)),
+                        float(intent.price) if intent.price is not None else None,
+                        order_params(exchange, intent, cid),
+                    ),
+                    snapshot,
+                )
+                snapshot = None
+                placed = await self._with_backoff(attempts, definite_only=True)
+                if placed.get("status") is None:
+                    # OKX and Bybit acknowledge with ids only. A market order's fill takes a
+                    # look-up; a limit order is reported as accepted (open), as acknowledged.
+                    if intent.kind is OrderKind.MARKET:
+                        placed = await self._lookup(ref, intent.bot_id, exchange, intent.symbol, cid) or placed
+                    else:
+                        placed = _acknowledged(placed, intent, self._size(exchange, intent.symbol))
+                return order_result(placed, cid, self._size(exchange, intent.symbol))
+            except _Failed as failed:
+                if not (failed.unknown_outcome or is_duplicate(failed.failure)):
+                    raise self._refusal(failed, "place") from None
+                what = failed.failure.code or type(failed.cause).__name__
+                log.info("order %s: outcome unknown (%s); looking it up", cid, what)
+            found = await self._reconcile(ref, intent.bot_id, exchange, intent.symbol, cid, sent_ms)
+            if found is not None:
+                return order_result(found, cid, self._size(exchange, intent.symbol))
+            if time.monotonic() > deadline:
+                raise GatewayError(f"order {cid}: the exchange did not take it; try again later")
+
+    async def _reconcile(
+        self, ref: BindingRef, bot_id: str | None, exchange: str, symbol: str, cid: str, sent_ms: float
+    ) -> dict[str, Any] | None:
+        """The order after an unknown outcome, or None once it can no longer appear."""
+        expires_ms = sent_ms + EXPIRY_MS[exchange]
+        while True:
+            found = await self._lookup(ref, bot_id, exchange, symbol, cid)
+            if found is not None:
+                return found
+            remaining_s = (expires_ms - time.time() * 1000) / 1000
+            if remaining_s <= 0:
+                return None
+            await asyncio.sleep(min(_POLL_S, remaining_s))
+
+    async def _lookup(
+        self,
+        ref: BindingRef,
+        bot_id: str | None,
+        exchange: str,
+        symbol: str,
+        cid: str,
+        snapshot: BindingSnapshot | None = None,
+    ) -> dict[str, Any] | None:
+        call = _Call(ref, bot_id, Op.QUERY, symbol)
+        found: dict[str, Any] | None = await self._read(
+            call, lambda s: query_by_client_id(s.client, exchange, symbol, cid), snapshot
+        )
+        return found
+
+    async def _last_price(self, ref: BindingRef, bot_id: str, symbol: str) -> Decimal:
+        base, _, rest = symbol.partition("/")
+        quote = rest.split(":")[0]
+        call = _Call(ref, bot_id, Op.TICKER, symbol)
+        prices = await self._read(call, lambda s: s.adapter.prices([base], quote))
+        if base not in prices:
+            raise GuardRefused("max_order_value: the exchange gave no price to value the order")
+        return prices[base]
+
+    # -- one request ------------------------------------------------------------------------------
+
+    def _attempts(
+        self, call: _Call, fn: Callable[[VenueSession], Awaitable[T]], snapshot: BindingSnapshot | None = None
+    ) -> Callable[[], Awaitable[T]]:
+        """Attempts of one request: the first may use the caller's fresh ``snapshot``, every
+        retry reads the binding again (a key replaced meanwhile is picked up)."""
+        first = [snapshot] if snapshot is not None else []
+
+        def attempt() -> Awaitable[T]:
+            return self._request(call, fn, first.pop() if first else None)
+
+        return attempt
+
+    async def _read(
+        self, call: _Call, fn: Callable[[VenueSession], Awaitable[T]], snapshot: BindingSnapshot | None = None
+    ) -> T:
+        try:
+            return await self._with_backoff(self._attempts(call, fn, snapshot))
+        except _Failed as failed:
+            raise self._refusal(failed, call.op.value) from None
+
+    async def _with_backoff(self, attempt: Callable[[], Awaitable[T]], *, definite_only: bool = False) -> T:
+        """Retry ``attempt`` while it fails transiently (maintenance, rate limit, network).
+
+        With ``definite_only`` an unknown outcome is not retried here (the order path reconciles).
+        """
+
+        def retriable(exc: BaseException) -> bool:
+            return isinstance(exc, _Failed) and exc.transient and not (definite_only and exc.unknown_outcome)
+
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(_Failed) & _Predicate(retriable),
+            wait=wait_exponential_jitter(multiplier=0.2, max=5.0, jitter=0.1),
+            stop=stop_after_delay(self._retry_for_s),
+            reraise=True,
+        )
+        async for attempt_state in retrying:
+            with attempt_state:
+                return await attempt()
+        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+    async def _request(
+        self, call: _Call, fn: Callable[[VenueSession], Awaitable[T]], snapshot: BindingSnapshot | None = None
+    ) -> T:
+        snapshot = snapshot or self._snapshot(call.ref)
+        if snapshot.pause is not None:
+            raise BindingPaused(Verdict(snapshot.pause.verdict), snapshot.pause.fix)
+        resolved = snapshot.resolved
+        market = market_of(call.symbol) if call.symbol else resolved.binding.market
+        async with self._pool.use(call.ref.owner_id, resolved) as session:
+            ctx = AccountingContext(resolved.exchange.value, market, resolved.credential_id, self._ip)
+            limits = await self._pool.limits(
+                session,
+                market,
+                lambda: self._budget.acquire(charges(ctx, Op.MARKETS)),
+                lambda headers: self._budget.observe(observations(ctx, Op.MARKETS, headers)),
+            )
+            ctx = AccountingContext(ctx.exchange, market, ctx.account, ctx.ip, limits)
+            await self._budget.acquire(charges(ctx, call.op, call.symbol))
+            started = time.monotonic()
+            failure: Failure | None = None
+            try:
+                result = await fn(session)
+            except (TimeoutError, ccxt.BaseError, CallFailed, OSError) as exc:
+                failure = exc.failure if isinstance(exc, CallFailed) else session.adapter.errors.classify(exc)
+                failure = Failure(failure.verdict, failure.code, session.adapter.scrub(failure.message))
+                cause: BaseException = exc
+            latency_ms = round((time.monotonic() - started) * 1000)
+            self._budget.observe(observations(ctx, call.op, session.client.last_response_headers or {}))
+            await self._record(call, session, failure, latency_ms)
+            if failure is None:
+                return result
+            if failure.verdict in PAUSING_VERDICTS or (failure.verdict is None and failure.code is not None):
+                if self._snapshot(call.ref).resolved.version > session.version:
+                    raise _Failed(failure, cause, stale=True)
+                await self._pause(call.ref, session, market, failure)
+            raise _Failed(failure, cause)
+
+    async def _record(self, call: _Call, session: VenueSession, failure: Failure | None, latency_ms: int) -> None:
+        """One record per exchange call: the adapter's calls (balance reads make several) each
+        with their endpoint, or the one ccxt call of the operation."""
+        operation = f"{session.exchange} {call.op.value}" + (f" {call.symbol}" if call.symbol else "")
+        outcome = "ok" if failure is None else _result_text(failure)
+        calls = [(e.call, "ok" if e.ok else outcome, e.elapsed_ms) for e in session.adapter.evidence]
+        session.adapter.evidence.clear()  # the gateway keeps records, not evidence
+        entries = [
+            RequestRecord(
+                owner_id=call.ref.owner_id,
+                binding_id=call.ref.binding_id,
+                bot_id=call.bot_id,
+                credential_id=session.credential_id,
+                version=session.version,
+                endpoint=f"{operation} {label}" if label else operation,
+                result=result,
+                latency_ms=elapsed,
+                details={"key": session.adapter.key_id_masked},
+            )
+            for label, result, elapsed in (calls or [("", outcome, latency_ms)])
+        ]
+        try:
+            await asyncio.gather(*(self._sink.record(e) for e in entries))
+        except RecordFailed:
+            raise GatewayError("the request could not be recorded, so its result was not used") from None
+
+    async def _pause(self, ref: BindingRef, session: VenueSession, market: Market, failure: Failure) -> None:
+        adapter = session.adapter
+        verdict = failure.verdict or await adapter.resolve(failure, market, None, self._check_policy.egress_ips)
+        fix = failure_fix(verdict, adapter.terms, adapter.failure_detail(verdict, failure))
+        pause = self.controls(ref.owner_id).pause(
+            ref.binding_id, verdict=verdict.value, fix=fix, version=session.version
+        )
+        log.warning("binding %s paused: %s", ref.binding_id, pause.verdict)
+        raise BindingPaused(Verdict(pause.verdict), pause.fix)
+
+    def _refusal(self, failed: _Failed, what: str) -> GatewayError:
+        failure = failed.failure
+        detail = f"{failure.code}: {failure.message}" if failure.code else failure.message
+        if isinstance(failed.cause, _REFUSALS) or (failure.verdict is None and not failed.transient):
+            return OrderRejected(f"{what}: the exchange refused: {detail}")
+        return GatewayError(f"{what}: {failure.verdict.value if failure.verdict else 'failed'}: {detail}")
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _snapshot(self, ref: BindingRef) -> BindingSnapshot:
+        return self.controls(ref.owner_id).snapshot(ref.binding_id)
+
+    def _check_market(self, snapshot: BindingSnapshot, symbol: str) -> None:
+        market = snapshot.resolved.binding.market
+        if market_of(symbol) is not market:
+            raise GuardRefused(f"symbol: {symbol} is not a {market.value} symbol; this binding trades {market.value}")
+
+    def _size(self, exchange: str, symbol: str) -> Decimal:
+        return contract_size(self._pool.markets(exchange), symbol)
+
+    def _forget_reads(self, binding_id: str) -> None:
+        self._reads.invalidate(lambda key: isinstance(key, tuple) and key[0] == binding_id)
+
+    async def _open_credential(self, owner_id: str, credential_id: str, purpose: str = "gateway") -> OpenedCredential:
+        repo = CredentialRepository(self._store, self._vault, owner_id, actor="gateway")
+        return await asyncio.to_thread(repo.open, credential_id, purpose=purpose)
+
+
+class _Predicate:
+    """A tenacity retry condition from a predicate on the raised exception."""
+
+    def __init__(self, predicate: Callable[[BaseException], bool]) -> None:
+        self._predicate = predicate
+
+    def __call__(self, state: Any) -> bool:
+        outcome = state.outcome
+        return outcome is not None and outcome.failed and self._predicate(outcome.exception())
+
+
+def _type(session: VenueSession, market: Market) -> dict[str, Any]:
+    """ccxt params selecting the market's account for calls without a symbol."""
+    if market is Market.SPOT:
+        return {"type": "spot"}
+    return {"type": "swap", "subType": "linear"}
+
+
+def _acknowledged(ack: dict[str, Any], intent: OrderIntent, size: Decimal) -> dict[str, Any]:
+    """A ccxt order from an id-only acknowledgement of a limit order: accepted, nothing filled."""
+    return {
+        **ack,
+        "symbol": intent.symbol,
+        "side": intent.side.value,
+        "type": intent.kind.value,
+        "status": "open",
+        "amount": intent.amount / size,
+        "filled": 0,
+        "price": intent.price,
+    }
+
+
+def _result_text(failure: Failure) -> str:
+    verdict = failure.verdict.value if failure.verdict else "REFUSED"
+    return f"{verdict}: {failure.code}" if failure.code else verdict
+
+
+def _position(p: dict[str, Any], size: Decimal) -> PositionView:
+    contracts = Decimal(str(p.get("contracts") or 0)) * size
+    if p.get("side") == "short":
+        contracts = -contracts
+    return PositionView(
+        symbol=str(p.get("symbol")),
+        contracts=contracts,
+        entry_price=Decimal(str(p.get("entryPrice") or 0)),
+        mark_price=Decimal(str(p.get("markPrice") or 0)),
+        unrealised_pnl=Decimal(str(p.get("unrealizedPnl") or 0)),
+        leverage=int(float(p.get("leverage") or 1)),
+    )

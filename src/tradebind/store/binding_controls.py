@@ -1,0 +1,251 @@
+"""Per-binding controls the gateway enforces: guards, and the circuit breaker's pause.
+
+:meth:`BindingControls.snapshot` is the gateway's one query per request: the binding, the
+credential version it uses *now*, its guards and its pause, read together, so a replaced key
+or a changed guard reaches the very next request of every bot without a restart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tradebind.domain.credentials import Binding, Exchange, ResolvedBinding
+from tradebind.domain.market import Market
+from tradebind.store.errors import Invalid, NotFound
+from tradebind.store.gateway_tables import BindingGuardRow, BindingPauseRow, SentOrderRow
+from tradebind.store.scope import OwnerScoped
+from tradebind.store.tables import BindingRow, CredentialRow, CredentialVersionRow, utcnow
+
+__all__ = ["BindingControls", "BindingGuards", "BindingPause", "BindingSnapshot"]
+
+MAX_SYMBOLS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class BindingGuards:
+    """Symbols bots may trade (empty: any) and the largest order value in quote units (None: any)."""
+
+    allowed_symbols: tuple[str, ...] = ()
+    max_order_value: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BindingPause:
+    """Why the binding's bots wait: the verdict and fix of the refusal, and the refused version."""
+
+    verdict: str
+    fix: str
+    version: int
+    paused_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BindingSnapshot:
+    resolved: ResolvedBinding
+    guards: BindingGuards
+    pause: BindingPause | None
+
+
+def _clean_symbols(symbols: Iterable[str]) -> tuple[str, ...]:
+    cleaned: list[str] = []
+    for s in symbols:
+        if not isinstance(s, str) or not s.strip() or len(s.strip()) > 64:
+            raise Invalid("allowed_symbols: each symbol must be 1 to 64 characters", field="allowed_symbols")
+        if s.strip() not in cleaned:
+            cleaned.append(s.strip())
+    if len(cleaned) > MAX_SYMBOLS:
+        raise Invalid(f"allowed_symbols: at most {MAX_SYMBOLS} symbols", field="allowed_symbols")
+    return tuple(cleaned)
+
+
+def _clean_value(value: Decimal | str | None) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise Invalid("max_order_value: must be a number", field="max_order_value") from None
+    if not number.is_finite() or number <= 0 or number >= Decimal(10) ** 20:
+        raise Invalid("max_order_value: must be a positive amount below 10^20", field="max_order_value")
+    return number
+
+
+# Built once: this query runs before every exchange request, and building a SELECT costs more
+# than running it on SQLite. Columns, not ORM entities, for the same reason.
+_SNAPSHOT = (
+    select(
+        BindingRow.id,
+        BindingRow.owner_id,
+        BindingRow.credential_id,
+        BindingRow.market,
+        BindingRow.label,
+        BindingRow.created_at,
+        CredentialRow.exchange,
+        CredentialVersionRow.version,
+        CredentialVersionRow.id,
+        CredentialVersionRow.key_id_masked,
+        BindingGuardRow.allowed_symbols,
+        BindingGuardRow.max_order_value,
+        BindingPauseRow.verdict,
+        BindingPauseRow.fix,
+        BindingPauseRow.version,
+        BindingPauseRow.paused_at,
+    )
+    .join(CredentialRow, CredentialRow.id == BindingRow.credential_id)
+    .join(
+        CredentialVersionRow,
+        (CredentialVersionRow.credential_id == CredentialRow.id)
+        & (CredentialVersionRow.version == CredentialRow.current_version),
+    )
+    .outerjoin(BindingGuardRow, BindingGuardRow.binding_id == BindingRow.id)
+    .outerjoin(BindingPauseRow, BindingPauseRow.binding_id == BindingRow.id)
+    .where(BindingRow.owner_id == bindparam("owner"), BindingRow.id == bindparam("binding"))
+)
+
+
+_MARK_SENT = insert(SentOrderRow).values(
+    binding_id=bindparam("b"), client_order_id=bindparam("c"), owner_id=bindparam("o"), sent_at=bindparam("t")
+)
+
+
+class BindingControls(OwnerScoped):
+    """One owner's binding guards and pauses; another owner's binding raises :class:`NotFound`."""
+
+    def snapshot(self, binding_id: str) -> BindingSnapshot:
+        with self._store.engine.connect() as conn:
+            found = conn.execute(_SNAPSHOT, {"owner": self._owner, "binding": binding_id}).one_or_none()
+        if found is None:
+            raise NotFound("binding not found")
+        (bid, owner, credential_id, market, label, created, exchange, version, version_id, masked,
+         symbols, max_value, verdict, fix, paused_version, paused_at) = found  # fmt: skip
+        resolved = ResolvedBinding(
+            binding=Binding(bid, owner, credential_id, Market(market), label, created),
+            credential_id=credential_id,
+            exchange=Exchange(exchange),
+            version=version,
+            version_id=version_id,
+            key_id_masked=masked,
+        )
+        guards = BindingGuards(tuple(str(x) for x in symbols or ()), max_value)
+        pause = BindingPause(verdict, fix, paused_version, paused_at) if verdict is not None else None
+        return BindingSnapshot(resolved, guards, pause)
+
+    def guards(self, binding_id: str) -> BindingGuards:
+        with self._store.read() as session:
+            self._binding(session, binding_id)
+            return _guards(session.get(BindingGuardRow, binding_id))
+
+    def set_guards(
+        self, binding_id: str, *, allowed_symbols: Iterable[str] = (), max_order_value: Decimal | str | None = None
+    ) -> BindingGuards:
+        """Replace the binding's guards; :class:`Invalid` naming the field on bad input."""
+        symbols, value = _clean_symbols(allowed_symbols), _clean_value(max_order_value)
+        with self._store.write() as session:
+            binding = self._binding(session, binding_id)
+            row = session.get(BindingGuardRow, binding_id)
+            if row is None:
+                row = BindingGuardRow(binding_id=binding_id, owner_id=self._owner, allowed_symbols=[])
+                session.add(row)
+            row.allowed_symbols, row.max_order_value, row.updated_at = list(symbols), value, utcnow()
+            self._log(
+                session,
+                "binding.guards",
+                credential_id=binding.credential_id,
+                details={
+                    "binding": binding_id,
+                    "allowed_symbols": list(symbols),
+                    "max_order_value": str(value) if value is not None else None,
+                },
+            )
+        return BindingGuards(symbols, value)
+
+    def pause(self, binding_id: str, *, verdict: str, fix: str, version: int) -> BindingPause:
+        """Open the binding's circuit (idempotent: the first refusal's reason stays)."""
+        with self._store.write() as session:
+            binding = self._binding(session, binding_id)
+            row = session.get(BindingPauseRow, binding_id)
+            if row is None:
+                row = BindingPauseRow(
+                    binding_id=binding_id,
+                    owner_id=self._owner,
+                    verdict=verdict,
+                    fix=fix,
+                    version=version,
+                    paused_at=utcnow(),
+                )
+                session.add(row)
+                self._log(
+                    session,
+                    "binding.pause",
+                    verdict,
+                    credential_id=binding.credential_id,
+                    details={"binding": binding_id, "version": version},
+                )
+            pause = _pause(row)
+        assert pause is not None
+        return pause
+
+    def resume(self, binding_id: str, *, verdict: str) -> bool:
+        """Close the circuit after a successful check with ``verdict``; True if it was open."""
+        with self._store.write() as session:
+            binding = self._binding(session, binding_id)
+            row = session.get(BindingPauseRow, binding_id)
+            if row is None:
+                return False
+            session.delete(row)
+            self._log(
+                session, "binding.resume", verdict, credential_id=binding.credential_id, details={"binding": binding_id}
+            )
+            return True
+
+    def pause_of(self, binding_id: str) -> BindingPause | None:
+        with self._store.read() as session:
+            self._binding(session, binding_id)
+            return _pause(session.get(BindingPauseRow, binding_id))
+
+    def mark_sent(self, binding_id: str, client_order_id: str) -> bool:
+        """Journal that an order with ``client_order_id`` is about to be sent on the binding.
+
+        True the first time (it was never sent: no look-up needed), False if it was journaled
+        before (it may exist on the exchange). Raises if the journal cannot be written, so the
+        caller sends nothing (fail closed).
+        """
+        try:
+            with self._store.write() as session:
+                session.execute(
+                    _MARK_SENT,
+                    {"b": binding_id, "c": client_order_id, "o": self._owner, "t": utcnow()},
+                )
+        except IntegrityError:
+            with self._store.read() as session:
+                if session.get(SentOrderRow, (binding_id, client_order_id)) is None:
+                    raise  # not a duplicate: the binding is gone or another constraint failed
+            return False
+        return True
+
+    def _binding(self, session: Session, binding_id: str) -> BindingRow:
+        row = session.scalars(
+            select(BindingRow).where(BindingRow.owner_id == self._owner, BindingRow.id == binding_id)
+        ).one_or_none()
+        if row is None:
+            raise NotFound("binding not found")
+        return row
+
+
+def _guards(row: BindingGuardRow | None) -> BindingGuards:
+    if row is None:
+        return BindingGuards()
+    return BindingGuards(tuple(str(s) for s in row.allowed_symbols), row.max_order_value)
+
+
+def _pause(row: BindingPauseRow | None) -> BindingPause | None:
+    if row is None:
+        return None
+    return BindingPause(row.verdict, row.fix, row.version, row.paused_at)

@@ -1,0 +1,61 @@
+"""Tables of the gateway's per-binding controls (guards, the circuit breaker's pause) and its
+journal of order requests sent.
+
+Migration ``0003_gateway`` creates them. All hang off ``bindings`` with ``ON DELETE CASCADE``, so
+deleting a binding (or its credential) takes them along.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tradebind.store.tables import ID, Base, UtcDateTime
+
+__all__ = ["BindingGuardRow", "BindingPauseRow", "SentOrderRow"]
+
+
+class BindingGuardRow(Base):
+    """A binding's guards: the symbols bots may trade (empty: any) and the largest order value
+    in the quote currency (NULL: no limit)."""
+
+    __tablename__ = "binding_guards"
+
+    binding_id: Mapped[str] = mapped_column(ID, ForeignKey("bindings.id", ondelete="CASCADE"), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(ID, index=True)
+    allowed_symbols: Mapped[list[Any]] = mapped_column(JSON)
+    max_order_value: Mapped[Decimal | None] = mapped_column(Numeric(38, 18, asdecimal=True), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class BindingPauseRow(Base):
+    """An open circuit: the exchange refused the binding's key; bots wait for a successful re-check."""
+
+    __tablename__ = "binding_pauses"
+
+    binding_id: Mapped[str] = mapped_column(ID, ForeignKey("bindings.id", ondelete="CASCADE"), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(ID, index=True)
+    verdict: Mapped[str] = mapped_column(String(32))
+    fix: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column()  # the credential version the exchange refused
+    paused_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SentOrderRow(Base):
+    """A client order id the gateway has sent (or was about to send) to the exchange.
+
+    Written before the first request for the id leaves: an id found here may exist on the
+    exchange, so the gateway looks it up before sending again; an id not found here was never
+    sent, so it is placed without a look-up.
+    """
+
+    __tablename__ = "gateway_sent_orders"
+
+    binding_id: Mapped[str] = mapped_column(ID, ForeignKey("bindings.id", ondelete="CASCADE"), primary_key=True)
+    client_order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(ID, index=True)
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.gateway.support import Desk, desk
+from tests.integration.store.support import BACKENDS, database
+from tradebind.sandbox.server import SandboxServer
+
+
+@pytest.fixture
+def shared_desk(sandbox: SandboxServer, tmp_path: Path) -> Iterator[Desk]:
+    """A desk on the session's sandbox (tests keep apart by account)."""
+    with desk(sandbox.url, tmp_path) as d:
+        yield d
+
+
+@pytest.fixture
+def fresh_desk(fresh_sandbox: SandboxServer, tmp_path: Path) -> Iterator[Desk]:
+    """A desk on a sandbox of the test's own, for venue-wide faults."""
+    with desk(fresh_sandbox.url, tmp_path) as d:
+        yield d
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_desk(request: pytest.FixtureRequest, sandbox: SandboxServer, tmp_path: Path) -> Iterator[Desk]:
+    """A desk on the session's sandbox whose store is SQLite, then PostgreSQL."""
+    with database(request.param, tmp_path) as db, desk(sandbox.url, tmp_path, db.url) as d:
+        yield d

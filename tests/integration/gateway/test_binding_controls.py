@@ -1,0 +1,107 @@
+"""The gateway's store additions (guards, pauses, the sent-order journal, the per-request
+snapshot) on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+from tests.integration.store.support import BACKENDS, binance_material, database
+from tradebind.store import BindingRepository, CredentialRepository, NotFound, OwnerDirectory, Store
+from tradebind.store.activity import ActivityRepository
+from tradebind.store.binding_controls import BindingControls, BindingGuards
+from tradebind.vault import EnvelopeVault, LocalFileKekProvider
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    with database(request.param, tmp_path) as db:
+        s = Store.open(db.url)
+        yield s
+        s.close()
+
+
+class Setup(NamedTuple):
+    owner: str
+    credential_id: str
+    binding_id: str
+    credentials: CredentialRepository
+
+
+@pytest.fixture
+def setup(store: Store, tmp_path: Path) -> Setup:
+    owner = OwnerDirectory(store).create("alice").id
+    vault = EnvelopeVault(LocalFileKekProvider(tmp_path / "kek"))
+    credentials = CredentialRepository(store, vault, owner)
+    credential = credentials.add(binance_material(), "main")
+    binding = BindingRepository(store, owner).add(credential.id, "spot", "bots")
+    return Setup(owner, credential.id, binding.id, credentials)
+
+
+def test_snapshot_follows_the_current_version_guards_and_pause(store: Store, setup: Setup) -> None:
+    owner, credential_id, binding_id, credentials = setup
+    controls = BindingControls(store, owner, actor="gateway")
+    first = controls.snapshot(binding_id)
+    assert (first.resolved.version, first.guards, first.pause) == (1, BindingGuards(), None)
+
+    credentials.replace_material(credential_id, binance_material())
+    controls.set_guards(binding_id, allowed_symbols=["BTC/USDT"], max_order_value="250.5")
+    controls.pause(binding_id, verdict="INVALID_KEY", fix="create a new key", version=2)
+    now = controls.snapshot(binding_id)
+    assert now.resolved.version == 2
+    assert now.resolved.version_id != first.resolved.version_id
+    assert now.guards == BindingGuards(("BTC/USDT",), Decimal("250.5"))
+    assert now.pause is not None
+    assert (now.pause.verdict, now.pause.fix, now.pause.version) == ("INVALID_KEY", "create a new key", 2)
+
+    # A second refusal keeps the first reason; a passing check lifts the pause, once.
+    controls.pause(binding_id, verdict="IP_NOT_ALLOWED", fix="other", version=2)
+    pause = controls.pause_of(binding_id)
+    assert pause is not None
+    assert pause.verdict == "INVALID_KEY"
+    assert controls.resume(binding_id, verdict="CONNECTED") is True
+    assert controls.resume(binding_id, verdict="CONNECTED") is False
+    assert controls.snapshot(binding_id).pause is None
+    actions = [e.action for e in ActivityRepository(store, owner).recent()]
+    assert actions[:3] == ["binding.resume", "binding.pause", "binding.guards"]
+
+
+def test_the_sent_order_journal_says_whether_an_id_was_ever_sent(store: Store, setup: Setup) -> None:
+    owner, _, binding_id, _ = setup
+    controls = BindingControls(store, owner)
+    assert controls.mark_sent(binding_id, "tbabc") is True
+    assert controls.mark_sent(binding_id, "tbabc") is False
+    assert controls.mark_sent(binding_id, "tbdef") is True
+
+
+def test_another_owners_binding_is_not_found(store: Store, setup: Setup) -> None:
+    _, _, binding_id, _ = setup
+    mallory = BindingControls(store, OwnerDirectory(store).create("mallory").id)
+    for call in (
+        lambda: mallory.snapshot(binding_id),
+        lambda: mallory.guards(binding_id),
+        lambda: mallory.set_guards(binding_id, allowed_symbols=["X/Y"]),
+        lambda: mallory.pause(binding_id, verdict="INVALID_KEY", fix="", version=1),
+        lambda: mallory.resume(binding_id, verdict="CONNECTED"),
+        lambda: mallory.pause_of(binding_id),
+    ):
+        with pytest.raises(NotFound):
+            call()
+
+
+def test_deleting_the_binding_takes_its_controls_along(store: Store, setup: Setup) -> None:
+    owner, _, binding_id, _ = setup
+    controls = BindingControls(store, owner)
+    controls.set_guards(binding_id, max_order_value="10")
+    controls.pause(binding_id, verdict="INVALID_KEY", fix="x", version=1)
+    controls.mark_sent(binding_id, "tbabc")
+    BindingRepository(store, owner).delete(binding_id)
+    with pytest.raises(NotFound):
+        controls.snapshot(binding_id)
+    with store.engine.connect() as conn:
+        for table in ("binding_guards", "binding_pauses", "gateway_sent_orders"):
+            assert conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar() == 0  # noqa: S608
