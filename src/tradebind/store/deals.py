@@ -6,7 +6,7 @@ client order id. ``(deal_id, step)`` and ``(bot_id, client_order_id)`` are uniqu
 one order for good.
 
 Tables live here (not in ``tables.py``) because only this module uses them; migration
-``0004_bots`` creates them.
+``0003_bots`` creates them.
 """
 
 from __future__ import annotations

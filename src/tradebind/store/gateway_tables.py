@@ -1,7 +1,7 @@
 """Tables of the gateway's per-binding controls (guards, the circuit breaker's pause) and its
 journal of order requests sent.
 
-Migration ``0003_gateway`` creates them. All hang off ``bindings`` with ``ON DELETE CASCADE``, so
+Migration ``0004_gateway`` creates them. All hang off ``bindings`` with ``ON DELETE CASCADE``, so
 deleting a binding (or its credential) takes them along.
 """
 

@@ -1,8 +1,8 @@
 """Gateway: per-binding guards (allowed symbols, maximum order value), circuit-breaker pauses, and
 the journal of client order ids sent.
 
-Revision ID: 0003_gateway
-Revises: 0004_bots
+Revision ID: 0004_gateway
+Revises: 0003_bots
 Create Date: 2026-11-21
 
 Chained after 0004_bots, the head when this was written (0004_bots already revised 0002_web;
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_gateway"
-down_revision: str | Sequence[str] | None = "0004_bots"
+revision: str = "0004_gateway"
+down_revision: str | Sequence[str] | None = "0003_bots"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

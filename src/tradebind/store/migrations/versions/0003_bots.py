@@ -1,6 +1,6 @@
 """Bots: deals and their orders (see tradebind.store.deals). Amounts are exact decimal text.
 
-Revision ID: 0004_bots
+Revision ID: 0003_bots
 Revises: 0002_web
 Create Date: 2026-11-21
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_bots"
+revision: str = "0003_bots"
 down_revision: str | Sequence[str] | None = "0002_web"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
