@@ -7,25 +7,39 @@ them all (a test walks every public method of each with another owner's ids).
 """
 
 from tradebind.store.activity import ActivityEntry, ActivityRepository, ChainBreak, verify
+from tradebind.store.binding_checks import BindingCheckRepository
+from tradebind.store.binding_controls import BindingControls
 from tradebind.store.bindings import BindingRepository
 from tradebind.store.bots import BotRepository
 from tradebind.store.credentials import CredentialRepository
+from tradebind.store.deals import DealRepository
 from tradebind.store.engine import Store
 from tradebind.store.errors import Conflict, InUse, Invalid, KeyAlreadyConnected, NotFound, StoreError
 from tradebind.store.owners import OwnerDirectory
 from tradebind.store.rotation import KekStatus, RotatingVault, kek_status, retire, rewrap_pending, rotate
 
-OWNER_SCOPED_REPOSITORIES = (ActivityRepository, BindingRepository, BotRepository, CredentialRepository)
+OWNER_SCOPED_REPOSITORIES = (
+    ActivityRepository,
+    BindingCheckRepository,
+    BindingControls,
+    BindingRepository,
+    BotRepository,
+    CredentialRepository,
+    DealRepository,
+)
 
 __all__ = [
     "OWNER_SCOPED_REPOSITORIES",
     "ActivityEntry",
     "ActivityRepository",
+    "BindingCheckRepository",
+    "BindingControls",
     "BindingRepository",
     "BotRepository",
     "ChainBreak",
     "Conflict",
     "CredentialRepository",
+    "DealRepository",
     "InUse",
     "Invalid",
     "KekStatus",

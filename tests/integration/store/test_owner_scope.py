@@ -6,26 +6,34 @@ The methods are found by introspection: a new public method without an entry in 
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
+import tradebind.store as store_pkg
 from tests.integration.store.support import binance_material
 from tradebind.domain.credentials import Owner
 from tradebind.domain.key_material import KeyMaterial
 from tradebind.store import (
     OWNER_SCOPED_REPOSITORIES,
     ActivityRepository,
+    BindingCheckRepository,
+    BindingControls,
     BindingRepository,
     BotRepository,
     CredentialRepository,
+    DealRepository,
     NotFound,
     Store,
     StoreError,
 )
+from tradebind.store.scope import OwnerScoped
 from tradebind.vault import EnvelopeVault
 
 
@@ -37,6 +45,7 @@ class World:
     credential: str
     binding: str
     bot: str
+    deal: str
     material: KeyMaterial
     bobs_bot: str
 
@@ -72,21 +81,66 @@ _calls: dict[tuple[type, str], list[Call]] = {
     (BotRepository, "delete"): [lambda r, w: r.delete(w.bot)],
     (ActivityRepository, "recent"): [lambda r, w: r.recent(limit=1000)],
     (ActivityRepository, "for_credential"): [lambda r, w: r.for_credential(w.credential)],
+    (BindingCheckRepository, "record"): [lambda r, w: r.record(w.binding, {"verdict": "CONNECTED"})],
+    (BindingCheckRepository, "last"): [lambda r, w: r.last(w.binding)],
+    (BindingCheckRepository, "list_version"): [lambda r, w: r.list_version()],
+    (BindingCheckRepository, "key_list"): [lambda r, w: r.key_list(), lambda r, w: r.key_list(binding_id=w.binding)],
+    (BindingControls, "snapshot"): [lambda r, w: r.snapshot(w.binding)],
+    (BindingControls, "guards"): [lambda r, w: r.guards(w.binding)],
+    (BindingControls, "set_guards"): [lambda r, w: r.set_guards(w.binding, allowed_symbols=["BTC/USDT"])],
+    (BindingControls, "pause"): [lambda r, w: r.pause(w.binding, verdict="INVALID_KEY", fix="x", version=1)],
+    (BindingControls, "resume"): [lambda r, w: r.resume(w.binding, verdict="CONNECTED")],
+    (BindingControls, "pause_of"): [lambda r, w: r.pause_of(w.binding)],
+    (BindingControls, "mark_sent"): [lambda r, w: r.mark_sent(w.binding, "tb-stolen-1")],
+    (DealRepository, "open_deal"): [lambda r, w: r.open_deal(w.bot)],
+    (DealRepository, "get"): [lambda r, w: r.get(w.deal)],
+    (DealRepository, "deals"): [lambda r, w: r.deals(w.bot)],
+    (DealRepository, "orders"): [lambda r, w: r.orders(w.bot)],
+    (DealRepository, "start"): [lambda r, w: r.start(w.bot, "BTC/USDT")],
+    (DealRepository, "add_order"): [
+        lambda r, w: r.add_order(
+            w.deal,
+            step="so9",
+            client_order_id="tb-stolen-2",
+            side="buy",
+            kind="limit",
+            amount=Decimal("0.001"),
+            price=Decimal("60000"),
+            reduce_only=False,
+        )
+    ],
+    (DealRepository, "update_order"): [lambda r, w: r.update_order(w.deal, "base", state="canceled")],
+    (DealRepository, "close"): [lambda r, w: r.close(w.deal, "stolen")],
 }
+# Listings of the caller's own records: they may return Bob's things, never Alice's (the repr check).
+_OWN_LISTINGS = {"all", "recent", "for_credential", "key_list", "list_version"}
+# Look-ups that answer a foreign id with "none" (None or empty) instead of NotFound.
+_EMPTY_LOOKUPS = {"last", "pause_of", "open_deal", "deals", "orders"}
 
 
 def _public_methods(cls: type) -> set[str]:
     return {name for name, member in inspect.getmembers(cls, inspect.isfunction) if not name.startswith("_")}
 
 
+def _owner_scoped_classes() -> set[type]:
+    """Every OwnerScoped subclass defined anywhere in the store package, imported or not yet."""
+    for module in pkgutil.walk_packages(store_pkg.__path__, f"{store_pkg.__name__}."):
+        if ".migrations" not in module.name:  # Alembic scripts run only inside Alembic
+            importlib.import_module(module.name)
+    found: set[type] = set()
+    pending = list(OwnerScoped.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        found.add(cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
 def test_every_public_method_is_walked() -> None:
     found = {(cls, name) for cls in OWNER_SCOPED_REPOSITORIES for name in _public_methods(cls)}
     assert found == set(_calls)
-    # Every class named *Repository in the store is owner-scoped and listed.
-    import tradebind.store as store_pkg
-
-    repositories = {obj for name, obj in vars(store_pkg).items() if name.endswith("Repository")}
-    assert repositories == set(OWNER_SCOPED_REPOSITORIES)
+    # Every owner-scoped class in the store is listed, so none escapes this walk.
+    assert _owner_scoped_classes() <= set(OWNER_SCOPED_REPOSITORIES)
 
 
 def _repo(cls: type, store: Store, vault: EnvelopeVault, owner: str) -> Any:
@@ -102,11 +156,17 @@ def _outcome(call: Call, repo: Any, world: World) -> object:
 
 def _snapshot(store: Store, vault: EnvelopeVault, owner: str) -> tuple[object, ...]:
     creds = CredentialRepository(store, vault, owner)
+    bots = BotRepository(store, owner).all()
+    controls = BindingControls(store, owner)
+    bindings = BindingRepository(store, owner).all()
     return (
         creds.all(),
-        BindingRepository(store, owner).all(),
-        BotRepository(store, owner).all(),
+        bindings,
+        bots,
         ActivityRepository(store, owner).recent(limit=1000),
+        [DealRepository(store, owner).orders(b.id) for b in bots],
+        [(controls.guards(b.id), controls.pause_of(b.id)) for b in bindings],
+        BindingCheckRepository(store, owner).key_list(),
     )
 
 
@@ -119,7 +179,19 @@ def world(store: Store, vault: EnvelopeVault, alice: Owner, bob: Owner) -> World
     bob_cred = CredentialRepository(store, vault, bob.id).add(binance_material(), "bob")
     bob_binding = BindingRepository(store, bob.id).add(bob_cred.id, "spot", "bob spot")
     bobs_bot = BotRepository(store, bob.id).add("bob bot", bob_binding.id, "BTC/USDT", "dca", {})
-    return World(alice.id, cred.id, binding.id, bot.id, material, bobs_bot.id)
+    deals = DealRepository(store, alice.id)
+    deal = deals.start(bot.id, "BTC/USDT")
+    deals.add_order(
+        deal.id,
+        step="base",
+        client_order_id="tb-alice-base",
+        side="buy",
+        kind="market",
+        amount=Decimal("0.001"),
+        price=None,
+        reduce_only=False,
+    )
+    return World(alice.id, cred.id, binding.id, bot.id, deal.id, material, bobs_bot.id)
 
 
 def test_another_owners_ids_give_nothing_back(store: Store, vault: EnvelopeVault, bob: Owner, world: World) -> None:
@@ -135,5 +207,7 @@ def test_another_owners_ids_give_nothing_back(store: Store, vault: EnvelopeVault
             # Anything shown (a result, or a refusal such as "key already connected") names none of Alice's data.
             assert not any(s in repr(outcome) or s in str(outcome) for s in secrets_of_alice), f"{where} leaks"
             if not isinstance(outcome, StoreError):
-                assert name in {"all", "recent", "for_credential"}, f"{where} succeeded on Alice's ids"
+                assert name in _OWN_LISTINGS | _EMPTY_LOOKUPS, f"{where} succeeded on Alice's ids"
+                if name in _EMPTY_LOOKUPS:
+                    assert not outcome, f"{where} returned {outcome!r} for Alice's ids"
     assert _snapshot(store, vault, world.owner) == before
