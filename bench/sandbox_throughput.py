@@ -26,10 +26,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import ccxt.async_support as ccxt_async
-from tests.support.clients import async_client
-from tests.support.control import Control
 
+from tradebind.exchanges.registry import ADAPTERS
+from tradebind.sandbox.client import SandboxControl
 from tradebind.sandbox.core import Market, Permission
 from tradebind.sandbox.protocols import PROTOCOLS
 from tradebind.sandbox.server import SandboxProcess
@@ -68,7 +69,7 @@ def process_cpu_s(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _credentials(control: Control, exchange: str, account: str) -> dict[str, str]:
+def _credentials(control: SandboxControl, exchange: str, account: str) -> dict[str, str]:
     protocol = PROTOCOLS[exchange]
     names = [n for n, g in protocol.permission_names.items() if g & _TRADING and Permission.WITHDRAW not in g]
     extra = {"passphrase": PASSPHRASE} if protocol.requires_passphrase else {}
@@ -77,6 +78,19 @@ def _credentials(control: Control, exchange: str, account: str) -> dict[str, str
     if protocol.requires_passphrase:
         creds["password"] = PASSPHRASE
     return creds
+
+
+def _bot(exchange: str, base_url: str, credentials: dict[str, str], source_ip: str) -> Any:
+    """An unmodified async ccxt client on the sandbox (only ``urls['api']`` changed), bound to ``source_ip``.
+
+    Call inside the running loop (aiohttp sessions belong to one loop). The URL layout is the
+    exchange adapter's (:meth:`ExchangeAdapter.sandbox_api_urls`).
+    """
+    urls = ADAPTERS[exchange].sandbox_api_urls(f"{base_url}/{exchange}")
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(source_ip, 0)))
+    # ccxt's client-side throttle would pace the run, not the sandbox.
+    config = {"urls": {"api": urls}, "session": session, "enableRateLimit": False, **credentials}
+    return getattr(ccxt_async, exchange)(config)
 
 
 async def _timed(tally: Tally, call: Callable[[], Awaitable[Any]]) -> Any:
@@ -102,10 +116,10 @@ async def _client_loop(client: Any, tally: Tally, price: float, stop_at: float) 
 
 
 async def run_exchange(base_url: str, exchange: str, clients: int, seconds: float, sandbox_pid: int) -> Tally:
-    control = Control(base_url)
+    control = SandboxControl(base_url)
     venue_layout = PROTOCOLS[exchange].venue_spec().layout
     wallet = venue_layout.wallet_for(Market.SPOT)
-    prices = control._call("GET", "/prices", params={"exchange": exchange})
+    prices = control.prices(exchange)
     # Far below the market so the order rests until canceled, on the instrument's tick grid.
     price = float(int(float(prices[SYMBOL]) * 0.6))
     bots = []
@@ -114,9 +128,7 @@ async def run_exchange(base_url: str, exchange: str, clients: int, seconds: floa
         control.deposit(exchange, account, wallet, "USDT", "10000000")
         creds = _credentials(control, exchange, account)
         source_ip = f"127.0.0.{10 + i % 240}"
-        bot = async_client(exchange, base_url, creds, source_ip=source_ip)
-        bot.enableRateLimit = False  # ccxt's client-side throttle would pace the run, not the sandbox
-        bots.append(bot)
+        bots.append(_bot(exchange, base_url, creds, source_ip))
     tally = Tally()
     try:
         # Markets load once per client before the clock starts: ccxt caches them.
@@ -137,6 +149,7 @@ async def run_exchange(base_url: str, exchange: str, clients: int, seconds: floa
             await bot.close()
             if session is not None and not session.closed:
                 await session.close()
+        control.close()
     return tally
 
 

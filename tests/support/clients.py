@@ -14,6 +14,7 @@ import ccxt.async_support as ccxt_async
 import requests
 from requests.adapters import HTTPAdapter
 
+from tradebind.exchanges.registry import ADAPTERS
 from tradebind.sandbox.protocols import PROTOCOLS
 
 
@@ -28,9 +29,16 @@ class _SourceAddressAdapter(HTTPAdapter):
 
 
 def _config(
-    exchange: str, base_url: str, credentials: dict[str, str] | None, options: dict[str, Any] | None
+    exchange: str,
+    base_url: str,
+    credentials: dict[str, str] | None,
+    options: dict[str, Any] | None,
+    environment: str = "live",
 ) -> dict[str, Any]:
-    config: dict[str, Any] = {"urls": {"api": PROTOCOLS[exchange].ccxt_api_urls(f"{base_url}/{exchange}")}}
+    # The sandbox's URL layout is the adapter's; "demo" is the exchange's testnet / demo path where it
+    # has one (OKX: the same path, demo is a header ccxt sends in sandbox mode).
+    path = (PROTOCOLS[exchange].demo_path if environment == "demo" else None) or exchange
+    config: dict[str, Any] = {"urls": {"api": ADAPTERS[exchange].sandbox_api_urls(f"{base_url}/{path}")}}
     config.update(credentials or {})
     if options:
         config["options"] = options
@@ -44,9 +52,11 @@ def sync_client(
     *,
     source_ip: str | None = None,
     options: dict[str, Any] | None = None,
+    environment: str = "live",
 ) -> Any:
-    """An unmodified sync ccxt client whose only change is its ``urls['api']``."""
-    client = getattr(ccxt, exchange)(_config(exchange, base_url, credentials, options))
+    """An unmodified sync ccxt client whose only change is its ``urls['api']`` (``environment``: "demo"
+    for the exchange's testnet / demo path)."""
+    client = getattr(ccxt, exchange)(_config(exchange, base_url, credentials, options, environment))
     if source_ip is not None:
         session = requests.Session()
         session.mount("http://", _SourceAddressAdapter(source_ip))
@@ -61,12 +71,13 @@ def async_client(
     *,
     source_ip: str | None = None,
     options: dict[str, Any] | None = None,
+    environment: str = "live",
 ) -> Any:
     """An unmodified async ccxt client; with ``source_ip`` its aiohttp session binds to it.
 
     Call inside a running event loop and ``await client.close()`` when done.
     """
-    config = _config(exchange, base_url, credentials, options)
+    config = _config(exchange, base_url, credentials, options, environment)
     if source_ip is not None:
         connector = aiohttp.TCPConnector(local_addr=(source_ip, 0))
         config["session"] = aiohttp.ClientSession(connector=connector)

@@ -17,7 +17,7 @@ import enum
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -54,6 +54,18 @@ class Endpoint:
     environment: Environment = Environment.LIVE
     sandbox_url: str | None = None
     source_ip: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OtherEnvironment:
+    """Another environment of the exchange where a key refused here may have been made.
+
+    ``name`` as the fix text says it ("Binance testnet"); ``api_urls`` the ccxt ``urls['api']``
+    that reach it (ccxt's own test / demo URLs, or a sandbox's demo path).
+    """
+
+    name: str
+    api_urls: Mapping[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +156,9 @@ class ExchangeAdapter(abc.ABC):
     errors: ClassVar[ErrorTable]
     # The exchange's timestamp tolerance, for the clock-skew fix text.
     timestamp_window_ms: ClassVar[int]
+    # Where a tradebind sandbox serves this exchange's testnet / demo environment (the sandbox
+    # protocol's ``demo_path``); None: on the live path (OKX tells them apart by a header).
+    sandbox_demo_path: ClassVar[str | None] = None
 
     def __init__(self, credentials: ApiCredentials, endpoint: Endpoint | None = None) -> None:
         self.endpoint = endpoint or Endpoint()
@@ -152,6 +167,9 @@ class ExchangeAdapter(abc.ABC):
         self.key_id_masked = credentials.key_id_masked
         self._credentials = credentials
         self._session: aiohttp.ClientSession | None = None
+        # The environment that accepted the key (other_environment_accepts_key), once probed.
+        self._environment_probed = False
+        self._accepting_environment: OtherEnvironment | None = None
         config: dict[str, Any] = {
             "apiKey": credentials.api_key.reveal(),
             "secret": credentials.secret.reveal(),
@@ -172,8 +190,7 @@ class ExchangeAdapter(abc.ABC):
             self.use_testnet()
         if self.endpoint.sandbox_url is not None:
             # After use_testnet: ccxt's set_sandbox_mode swaps urls['api'] for its own test URLs.
-            base_url = f"{self.endpoint.sandbox_url.rstrip('/')}/{self.name}"
-            self.client.urls["api"] = self.sandbox_api_urls(base_url)
+            self.client.urls["api"] = self.sandbox_api_urls(self.sandbox_base_url(self.endpoint.environment))
 
     async def __aenter__(self) -> ExchangeAdapter:
         return self
@@ -195,6 +212,15 @@ class ExchangeAdapter(abc.ABC):
     @abc.abstractmethod
     def sandbox_api_urls(cls, base_url: str) -> dict[str, str]:
         """ccxt's ``urls['api']`` for a tradebind sandbox serving this exchange at ``base_url``."""
+
+    def sandbox_base_url(self, environment: Environment) -> str:
+        """The sandbox URL serving this exchange's ``environment`` (``<sandbox>/<exchange>``)."""
+        if self.endpoint.sandbox_url is None:
+            raise ValueError("sandbox_base_url: the endpoint is not a sandbox")
+        path = self.name
+        if environment is Environment.TESTNET and self.sandbox_demo_path is not None:
+            path = self.sandbox_demo_path
+        return f"{self.endpoint.sandbox_url.rstrip('/')}/{path}"
 
     def ccxt_options(self) -> Mapping[str, Any]:
         """ccxt ``options`` this adapter relies on."""
@@ -245,7 +271,13 @@ class ExchangeAdapter(abc.ABC):
         return None
 
     def failure_detail(self, verdict: Verdict, failure: Failure) -> str:
-        """What the fix text quotes of a failure: by default the exchange's code and message."""
+        """What the fix text quotes of a failure: by default the exchange's code and message.
+
+        A wrong environment found by :meth:`other_environment_accepts_key` names both environments.
+        """
+        if verdict is Verdict.WRONG_ENVIRONMENT and self._accepting_environment is not None:
+            here = self.environment_name(self.endpoint.environment)
+            return f"this key was made on {self._accepting_environment.name}; create one on {here}"
         return f"{failure.code}: {failure.message}" if failure.code else failure.message
 
     async def resolve(
@@ -264,13 +296,53 @@ class ExchangeAdapter(abc.ABC):
         endpoint = Endpoint(self.endpoint.environment, self.endpoint.sandbox_url, source_ip)
         return type(self)(self._credentials, endpoint)
 
+    def environment_name(self, environment: Environment) -> str:
+        """``environment`` as the fix text names it (e.g. "binance.com", "Binance testnet")."""
+        return f"{self.terms.exchange} {environment.value}"
+
+    def other_environments(self) -> Sequence[OtherEnvironment]:
+        """Where else a key this environment refuses may live, in the order to try them.
+
+        Default: on a sandbox that serves the exchange's other environment on a path of its own,
+        that path; nothing otherwise. Adapters add the real exchange's test / demo hosts.
+        """
+        if self.sandbox_demo_path is None or self.endpoint.sandbox_url is None:
+            return ()
+        other = Environment.LIVE if self.endpoint.environment is Environment.TESTNET else Environment.TESTNET
+        return (OtherEnvironment(self.environment_name(other), self.sandbox_api_urls(self.sandbox_base_url(other))),)
+
+    async def environment_probe(self) -> None:
+        """One signed read every environment of the exchange answers; raises :class:`CallFailed`."""
+        await self.key_facts()
+
     async def other_environment_accepts_key(self) -> bool:
-        """True when the key authenticates on the exchange's other environment (demo vs live).
+        """True when the key authenticates on another of the exchange's environments (demo vs live).
 
         Used to tell ``WRONG_ENVIRONMENT`` from ``INVALID_KEY`` where the exchange answers both
-        the same way; adapters that cannot tell return False.
+        the same way (Binance -2015, Bybit 10003). Probes :meth:`other_environments` once per
+        adapter; their calls join this adapter's evidence, labelled with the environment.
         """
-        return False
+        if not self._environment_probed:
+            self._environment_probed = True
+            self._accepting_environment = await self._probe_other_environments()
+        return self._accepting_environment is not None
+
+    async def _probe_other_environments(self) -> OtherEnvironment | None:
+        for env in self.other_environments():
+            other = type(self)(self._credentials, self.endpoint)
+            other.client.urls["api"] = dict(env.api_urls)
+            other.client.options["timeDifference"] = self.client.options.get("timeDifference", 0)
+            try:
+                await other.environment_probe()
+            except (CallFailed, OSError):
+                continue
+            finally:
+                await other.close()
+                self.evidence.extend(
+                    Evidence(f"{env.name}: {e.call}", e.ok, e.result, e.elapsed_ms) for e in other.evidence
+                )
+            return env
+        return None
 
     # the clock ----------------------------------------------------------------------------------
 

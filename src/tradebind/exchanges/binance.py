@@ -13,7 +13,7 @@ transpiled to "self account" and never match (so we match those messages ourselv
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -22,7 +22,8 @@ from ..domain.balance import Figures
 from ..domain.market import Market
 from ..domain.policy import ExchangeTerms, KeyFacts, Permission
 from ..domain.verdicts import Verdict
-from .base import CallFailed, ExchangeAdapter, ExchangeStatus, decimal
+from ..sandbox.protocols.binance import BinanceProtocol
+from .base import CallFailed, Environment, ExchangeAdapter, ExchangeStatus, OtherEnvironment, decimal
 from .errors import ErrorTable, Failure
 
 # Code (or exact message) → verdict; None: -2015 needs resolving (see module doc).
@@ -93,6 +94,7 @@ class BinanceAdapter(ExchangeAdapter):
     errors = ERRORS
     # recvWindow 5000 ms (Binance's default and recommendation) and at most 1000 ms ahead.
     timestamp_window_ms = 5000
+    sandbox_demo_path = BinanceProtocol.demo_path
     # While resolving -2015: the egress address the key was accepted from ("" none; None not tried).
     _accepted_from: str | None = None
 
@@ -106,6 +108,29 @@ class BinanceAdapter(ExchangeAdapter):
 
     def account_name(self, market: Market) -> str:
         return "Spot" if market is Market.SPOT else "USDⓈ-M Futures"
+
+    def environment_name(self, environment: Environment) -> str:
+        return "binance.com" if environment is Environment.LIVE else "Binance testnet"
+
+    def other_environments(self) -> Sequence[OtherEnvironment]:
+        # A key of another environment gets -2015 like an unknown key (it does not exist here).
+        # ccxt's urls: 'test' (testnet.binance.vision, testnet.binancefuture.com), 'demo'
+        # (demo-api.binance.com, demo-fapi.binance.com); after set_sandbox_mode the live ones
+        # are kept in 'apiBackup' (exchanges.md §1.1).
+        if self.endpoint.sandbox_url is not None:
+            return super().other_environments()
+        urls = self.client.urls
+        if self.endpoint.environment is Environment.TESTNET:
+            return (OtherEnvironment("binance.com", urls["apiBackup"]),)
+        return (
+            OtherEnvironment("Binance testnet", urls["test"]),
+            OtherEnvironment("Binance Demo Trading", urls["demo"]),
+        )
+
+    async def environment_probe(self) -> None:
+        # Spot account information: served by binance.com, the testnet and demo trading alike
+        # (the testnets have no /sapi, so not apiRestrictions).
+        await self.call("GET /api/v3/account", self.client.privateGetAccount, {"omitZeroBalances": "true"})
 
     def transfer_route(self, market: Market) -> str:
         return f"Wallet → Transfer, from Funding to {self.account_name(market)}"

@@ -12,6 +12,7 @@ UNIFIED since 9 Jan 2025). 10003 covers an unknown key and a key of another envi
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -20,13 +21,16 @@ from ..domain.balance import Figures
 from ..domain.market import Market
 from ..domain.policy import ExchangeTerms, KeyFacts, Permission
 from ..domain.verdicts import Verdict
-from .base import CallFailed, ExchangeAdapter, ExchangeStatus, decimal
+from ..sandbox.protocols.bybit import BybitProtocol
+from .base import CallFailed, Environment, ExchangeAdapter, ExchangeStatus, OtherEnvironment, decimal
 from .errors import ErrorTable
 
 ERRORS = ErrorTable(
     code_fields=("retCode",),
     codes={
-        "10003": Verdict.INVALID_KEY,  # "Check whether the key and domain are matched, there are 4 env"
+        # "Check whether the key and domain are matched, there are 4 env": an unknown key or one of
+        # another environment; run_check probes the others (other_environment_accepts_key).
+        "10003": Verdict.INVALID_KEY,
         "10007": Verdict.INVALID_KEY,
         "10004": Verdict.INVALID_SIGNATURE,
         "10002": Verdict.CLOCK_SKEW,
@@ -76,6 +80,7 @@ class BybitAdapter(ExchangeAdapter):
     terms = TERMS
     errors = ERRORS
     timestamp_window_ms = 5000  # recv_window default 5000, at most 1000 ms ahead
+    sandbox_demo_path = BybitProtocol.demo_path
 
     @classmethod
     def sandbox_api_urls(cls, base_url: str) -> dict[str, str]:
@@ -87,6 +92,29 @@ class BybitAdapter(ExchangeAdapter):
 
     def transfer_route(self, market: Market) -> str:
         return "Assets → Transfer, from Funding to Unified Trading"
+
+    def environment_name(self, environment: Environment) -> str:
+        if environment is Environment.LIVE:
+            return "bybit.com"
+        # A sandbox serves Bybit's demo trading (api-demo.bybit.com); ccxt's testnet mode is api-testnet.
+        return "Bybit demo trading" if self.endpoint.sandbox_url is not None else "Bybit testnet"
+
+    def other_environments(self) -> Sequence[OtherEnvironment]:
+        # ccxt's urls: 'test' (api-testnet.bybit.com), 'demotrading' (api-demo.bybit.com); after
+        # set_sandbox_mode the live ones are kept in 'apiBackup' (exchanges.md §3).
+        if self.endpoint.sandbox_url is not None:
+            return super().other_environments()
+        urls = self.client.urls
+        demo = OtherEnvironment("Bybit demo trading", urls["demotrading"])
+        if self.endpoint.environment is Environment.TESTNET:
+            return (OtherEnvironment("bybit.com", urls["apiBackup"]), demo)
+        return (OtherEnvironment("Bybit testnet", urls["test"]), demo)
+
+    async def environment_probe(self) -> None:
+        # The unified wallet: answered on mainnet, testnet and demo trading (demo.mdx lists it).
+        await self.call(
+            "GET /v5/account/wallet-balance", self.client.privateGetV5AccountWalletBalance, {"accountType": "UNIFIED"}
+        )
 
     async def server_time(self) -> int:
         response = await self.call("GET /v5/market/time", self.client.publicGetV5MarketTime)

@@ -31,7 +31,8 @@ def build_venues(seed: int) -> dict[str, tuple[ExchangeProtocol, Venue]]:
 def build_app(venues: dict[str, tuple[ExchangeProtocol, Venue]], state_path: Path | None = None) -> web.Application:
     """The aiohttp application; prices walk one step a second while it runs.
 
-    Each exchange also serves its API-management pages at ``/<exchange>/``.
+    Each exchange also serves its API-management pages at ``/<exchange>/``, and its testnet / demo
+    environment at ``/<demo_path>`` where the protocol has one (same venue, demo keys only).
     With ``state_path`` the venues are saved there every few seconds when changed and on shutdown
     (loading is the caller's job, before the app is built: see :func:`.state.load`).
     """
@@ -41,6 +42,8 @@ def build_app(venues: dict[str, tuple[ExchangeProtocol, Venue]], state_path: Pat
     for name, (protocol, venue) in venues.items():
         add_pages(app, protocol, venue)
         app.add_subapp(f"/{name}", protocol.build_app(venue))
+        if protocol.demo_path is not None:
+            app.add_subapp(f"/{protocol.demo_path}", protocol.build_app(venue, environment="demo"))
 
     async def ticker(app: web.Application) -> AsyncIterator[None]:
         async def loop() -> None:

@@ -99,9 +99,16 @@ class FaultSet(_Strict):
 
 
 class AccountUpdate(_Strict):
+    """``POST /accounts``: change what the exchange allows the account; give at least one flag.
+
+    ``frozen``: the exchange has frozen the whole account (each protocol answers its private calls
+    as its exchange does); ``trading_enabled`` false: only trading is disabled.
+    """
+
     exchange: ExchangeName
     account: AccountId
-    trading_enabled: StrictBool
+    trading_enabled: StrictBool | None = None
+    frozen: StrictBool | None = None
 
 
 class ExchangeQuery(_Strict):
@@ -402,9 +409,16 @@ class ControlApi:
 
     async def update_account(self, request: web.Request) -> web.Response:
         body = await self._body(request, AccountUpdate)
+        if body.trading_enabled is None and body.frozen is None:
+            # Named after the newer flag; the message names both.
+            raise FieldError("frozen", "frozen: give trading_enabled or frozen (true or false), or both")
         _, venue = self._venue(body.exchange)
-        venue.account(body.account).trading_enabled = body.trading_enabled
-        return json_response({"account": body.account, "trading_enabled": body.trading_enabled})
+        acct = venue.account(body.account)
+        if body.trading_enabled is not None:
+            acct.trading_enabled = body.trading_enabled
+        if body.frozen is not None:
+            acct.frozen = body.frozen
+        return json_response({"account": body.account, "trading_enabled": acct.trading_enabled, "frozen": acct.frozen})
 
     async def orders(self, request: web.Request) -> web.Response:
         query = self._query(request, OptionalAccountQuery)

@@ -12,6 +12,7 @@ from tradebind.check.report import CheckReport
 from tradebind.check.run import run_check
 from tradebind.domain.market import Market
 from tradebind.domain.policy import CheckPolicy
+from tradebind.domain.verdicts import Verdict
 from tradebind.exchanges.base import ApiCredentials, Endpoint, Environment
 from tradebind.exchanges.registry import open_adapter
 from tradebind.vault.api import SecretValue
@@ -97,3 +98,20 @@ async def check(
 
 def codes(report: CheckReport) -> list[str]:
     return [w.code.value for w in report.decision.warnings]
+
+
+async def valued_btc(base_url: str, control: Control, exchange: str, market: Market, account: str) -> dict[str, Any]:
+    """Check an account holding 100 USDT and 0.01 BTC to trade, 0.002 BTC in Funding, BTC at 50000 USDT.
+
+    Returns the report's balance (JSON form) after asserting the check connected. Needs a sandbox of
+    the test's own: the price is venue-wide.
+    """
+    control.set_price(exchange, "BTC/USDT", "50000")
+    creds = trading_key(control, exchange, market, account)
+    fund(control, exchange, market, account, "100")
+    control.deposit(exchange, account, VENUES[exchange].trading[market], "BTC", "0.01")
+    control.deposit(exchange, account, VENUES[exchange].funding, "BTC", "0.002")
+    report = await check(base_url, exchange, market, creds)
+    assert report.decision.verdict is Verdict.CONNECTED, report.decision.fix
+    balance: dict[str, Any] = report.to_json()["balance"]
+    return balance

@@ -1,4 +1,11 @@
-"""Binance-only verdicts: -2015 resolution, trading-authority expiry, key age, restricted account, clock."""
+"""Binance-only verdicts: -2015 resolution, environments, trading-authority expiry, key age, restricted and
+frozen accounts, clock, valuation through the ticker.
+
+``KEY_EXPIRED`` cannot be produced for Binance: Binance has no distinct expiry code (an expired key
+is refused with the same -2015 as an unknown one, exchanges.md §1.4), so the check reports it as
+``INVALID_KEY`` naming the possible causes; only the trading authority's expiry date is known in
+advance (the ``EXPIRES_SOON`` warning below).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +16,9 @@ import pytest
 from tradebind.domain.market import Market
 from tradebind.domain.policy import CheckPolicy
 from tradebind.domain.verdicts import Verdict
+from tradebind.exchanges.base import Environment
 
-from .support import HERE, OTHER, check, codes, fund, new_key, trading_key
+from .support import HERE, OTHER, check, codes, fund, new_key, trading_key, valued_btc
 
 pytestmark = pytest.mark.parametrize("market", list(Market), ids=[m.value for m in Market])
 
@@ -83,3 +91,56 @@ async def test_clock_skew_is_reported_only_when_compensation_cannot_help(fresh_s
     assert "Binance accepts 5000 ms" in report.decision.fix
     time_calls = [e for e in report.evidence if e.call == "GET /api/v3/time"]
     assert len(time_calls) == 2  # measured, then measured again before the retry
+
+
+async def test_testnet_key_on_live_is_the_wrong_environment(sandbox, control, account, market):
+    # binance.com answers -2015 as for an unknown key; the key working on the testnet tells them apart.
+    creds = trading_key(control, "binance", market, account, environment="demo")
+    report = await check(sandbox.url, "binance", market, creds)
+    assert report.decision.verdict is Verdict.WRONG_ENVIRONMENT
+    assert "this key was made on Binance testnet; create one on binance.com" in report.decision.fix
+    assert ("Binance testnet: GET /api/v3/account", True) in [(e.call, e.ok) for e in report.evidence]
+
+
+async def test_testnet_key_on_the_testnet_connects(sandbox, control, account, market):
+    creds = trading_key(control, "binance", market, account, environment="demo")
+    fund(control, "binance", market, account, "100")
+    report = await check(sandbox.url, "binance", market, creds, environment=Environment.TESTNET)
+    assert report.decision.verdict is Verdict.CONNECTED
+    assert report.environment == "testnet"
+
+
+async def test_live_key_on_the_testnet_is_the_wrong_environment(sandbox, control, account, market):
+    creds = trading_key(control, "binance", market, account)
+    report = await check(sandbox.url, "binance", market, creds, environment=Environment.TESTNET)
+    assert report.decision.verdict is Verdict.WRONG_ENVIRONMENT
+    assert "this key was made on binance.com; create one on Binance testnet" in report.decision.fix
+
+
+async def test_deleted_key_is_invalid_on_every_environment(sandbox, control, account, market):
+    creds = trading_key(control, "binance", market, account)
+    control.delete_key(creds.api_key.reveal())
+    report = await check(sandbox.url, "binance", market, creds)
+    assert report.decision.verdict is Verdict.INVALID_KEY
+    assert ("Binance testnet: GET /api/v3/account", False) in [(e.call, e.ok) for e in report.evidence]
+
+
+async def test_frozen_account_is_restricted_and_still_shows_its_balance(sandbox, control, account, market):
+    # Binance still answers reads of a frozen account (canTrade false) and refuses trading with
+    # "This action is disabled on this account." (exchanges.md §1.4 "frozen" row).
+    creds = trading_key(control, "binance", market, account)
+    fund(control, "binance", market, account, "100")
+    control.set_account("binance", account, frozen=True)
+    report = await check(sandbox.url, "binance", market, creds)
+    assert report.decision.verdict is Verdict.ACCOUNT_RESTRICTED
+    assert "This action is disabled on this account." in report.decision.fix
+    assert "contact its support" in report.decision.fix
+    assert report.to_json()["balance"]["total"]["wallet_balance"] == "100"
+
+
+async def test_assets_are_valued_in_usdt(fresh_sandbox, fresh_control, account, market):
+    balance = await valued_btc(fresh_sandbox.url, fresh_control, "binance", market, account)
+    btc = next(a for a in balance["assets"] if a["asset"] == "BTC")
+    assert (btc["wallet_balance"], btc["price"], btc["value"]["wallet_balance"]) == ("0.01", "50000", "500")
+    assert balance["total"]["wallet_balance"] == "600"
+    assert balance["funding"] == [{"asset": "BTC", "amount": "0.002", "value": "100"}]

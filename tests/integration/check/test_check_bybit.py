@@ -1,4 +1,5 @@
-"""Bybit-only verdicts: expiry and age from query-api, expired key, IP list, clock skew."""
+"""Bybit-only verdicts: expiry and age from query-api, expired key, IP list, environments (10003 for a
+key of another of Bybit's four environments), frozen account (10008), clock skew, valuation."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import pytest
 from tradebind.domain.market import Market
 from tradebind.domain.policy import CheckPolicy
 from tradebind.domain.verdicts import Verdict
+from tradebind.exchanges.base import Environment
 
-from .support import HERE, OTHER, check, codes, fund, trading_key
+from .support import HERE, OTHER, check, codes, fund, trading_key, valued_btc
 
 pytestmark = pytest.mark.parametrize("market", list(Market), ids=[m.value for m in Market])
 
@@ -83,3 +85,56 @@ async def test_clock_skew_is_reported_only_when_compensation_cannot_help(fresh_s
     report = await check(fresh_sandbox.url, "bybit", market, creds)
     assert report.decision.verdict is Verdict.CLOCK_SKEW
     assert "Bybit accepts 5000 ms" in report.decision.fix
+
+
+async def test_demo_key_on_live_is_the_wrong_environment(sandbox, control, account, market):
+    # bybit.com answers 10003 "Check whether the key and domain are matched, there are 4 env" as for an
+    # unknown key; the key working on demo trading tells them apart.
+    creds = trading_key(control, "bybit", market, account, environment="demo")
+    report = await check(sandbox.url, "bybit", market, creds)
+    assert report.decision.verdict is Verdict.WRONG_ENVIRONMENT
+    assert "this key was made on Bybit demo trading; create one on bybit.com" in report.decision.fix
+    assert ("Bybit demo trading: GET /v5/account/wallet-balance", True) in [(e.call, e.ok) for e in report.evidence]
+
+
+async def test_demo_key_on_demo_trading_connects(sandbox, control, account, market):
+    creds = trading_key(control, "bybit", market, account, environment="demo")
+    fund(control, "bybit", market, account, "100")
+    report = await check(sandbox.url, "bybit", market, creds, environment=Environment.TESTNET)
+    assert report.decision.verdict is Verdict.CONNECTED
+    assert report.environment == "testnet"
+
+
+async def test_live_key_on_demo_trading_is_the_wrong_environment(sandbox, control, account, market):
+    creds = trading_key(control, "bybit", market, account)
+    report = await check(sandbox.url, "bybit", market, creds, environment=Environment.TESTNET)
+    assert report.decision.verdict is Verdict.WRONG_ENVIRONMENT
+    assert "this key was made on bybit.com; create one on Bybit demo trading" in report.decision.fix
+
+
+async def test_deleted_key_is_invalid_on_every_environment(sandbox, control, account, market):
+    creds = trading_key(control, "bybit", market, account)
+    control.delete_key(creds.api_key.reveal())
+    report = await check(sandbox.url, "bybit", market, creds)
+    assert report.decision.verdict is Verdict.INVALID_KEY
+    assert "10003" in report.decision.fix
+    assert ("Bybit demo trading: GET /v5/account/wallet-balance", False) in [(e.call, e.ok) for e in report.evidence]
+
+
+async def test_frozen_account_is_restricted(sandbox, control, account, market):
+    creds = trading_key(control, "bybit", market, account)
+    fund(control, "bybit", market, account, "100")
+    control.set_account("bybit", account, frozen=True)
+    report = await check(sandbox.url, "bybit", market, creds)
+    assert report.decision.verdict is Verdict.ACCOUNT_RESTRICTED
+    assert "10008: Common banned" in report.decision.fix
+    assert "contact its support" in report.decision.fix
+
+
+async def test_assets_are_valued_in_usdt(fresh_sandbox, fresh_control, account, market):
+    # Bybit's UTA holds both markets' funds: the same BTC shows for spot and for futures.
+    balance = await valued_btc(fresh_sandbox.url, fresh_control, "bybit", market, account)
+    btc = next(a for a in balance["assets"] if a["asset"] == "BTC")
+    assert (btc["wallet_balance"], btc["price"], btc["value"]["wallet_balance"]) == ("0.01", "50000", "500")
+    assert balance["total"]["wallet_balance"] == "600"
+    assert balance["funding"] == [{"asset": "BTC", "amount": "0.002", "value": "100"}]

@@ -1,4 +1,12 @@
-"""OKX-only verdicts: passphrase, environment (demo vs live), expired key, IP list from account/config."""
+"""OKX-only verdicts: passphrase, environment (demo vs live), expired key, IP list from account/config,
+frozen account (50007), valuation through the ticker.
+
+``CLOCK_SKEW`` is not produced here: OKX accepts timestamps within ±30 s (50102), and the check
+compensates the measured offset, so only a one-sided delay of more than 60 s per request would
+leave it outside the window; a test waiting minutes proves nothing the Binance and Bybit clock
+tests do not. OKX's window itself is unit-tested on the pure timestamp check
+(tests/integration/sandbox_okx/test_signing.py).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +20,7 @@ from tradebind.domain.verdicts import Verdict
 from tradebind.exchanges.base import ApiCredentials, Environment
 from tradebind.vault.api import SecretValue
 
-from .support import HERE, OTHER, check, fund, trading_key
+from .support import HERE, OTHER, check, fund, trading_key, valued_btc
 
 pytestmark = pytest.mark.parametrize("market", list(Market), ids=[m.value for m in Market])
 
@@ -73,15 +81,18 @@ async def test_allow_list_missing_an_egress_ip_names_it(sandbox, control, accoun
 
 
 async def test_assets_are_valued_in_usdt(fresh_sandbox, fresh_control, account, market):
-    fresh_control.set_price("okx", "BTC/USDT", "50000")
-    creds = trading_key(fresh_control, "okx", market, account)
-    fund(fresh_control, "okx", market, account, "100")
-    fresh_control.deposit("okx", account, "trading", "BTC", "0.01")
-    fresh_control.deposit("okx", account, "funding", "BTC", "0.002")
-    report = await check(fresh_sandbox.url, "okx", market, creds)
-    assert report.decision.verdict is Verdict.CONNECTED
-    balance = report.to_json()["balance"]
+    balance = await valued_btc(fresh_sandbox.url, fresh_control, "okx", market, account)
     btc = next(a for a in balance["assets"] if a["asset"] == "BTC")
     assert (btc["wallet_balance"], btc["price"], btc["value"]["wallet_balance"]) == ("0.01", "50000", "500")
     assert balance["total"]["wallet_balance"] == "600"
     assert balance["funding"] == [{"asset": "BTC", "amount": "0.002", "value": "100"}]
+
+
+async def test_frozen_account_is_restricted(sandbox, control, account, market):
+    creds = trading_key(control, "okx", market, account)
+    fund(control, "okx", market, account, "100")
+    control.set_account("okx", account, frozen=True)
+    report = await check(sandbox.url, "okx", market, creds)
+    assert report.decision.verdict is Verdict.ACCOUNT_RESTRICTED
+    assert "50007: User blocked." in report.decision.fix
+    assert "contact its support" in report.decision.fix

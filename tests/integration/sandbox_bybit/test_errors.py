@@ -28,6 +28,7 @@ CCXT_CLASS: dict[ErrorKind, type[Exception]] = {
     ErrorKind.TIMESTAMP_OUT_OF_WINDOW: ccxt.InvalidNonce,
     ErrorKind.PERMISSION_DENIED: ccxt.PermissionDenied,
     ErrorKind.ACCOUNT_RESTRICTED: ccxt.PermissionDenied,
+    ErrorKind.ACCOUNT_FROZEN: ccxt.AccountSuspended,
     ErrorKind.RATE_LIMITED: ccxt.RateLimitExceeded,
     ErrorKind.IP_BANNED: ccxt.RateLimitExceeded,
     ErrorKind.ORDER_RATE_LIMITED: ccxt.RateLimitExceeded,

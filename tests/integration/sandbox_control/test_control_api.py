@@ -53,7 +53,7 @@ def test_deposit_transfer_and_balances(sandbox: SandboxServer, control: Control,
     assert after["wallets"][funding] == {"USDT": {"free": "1000.5", "locked": "0"}}
 
     body = {"exchange": exchange, "account": account, "wallet": funding, "to_wallet": trading}
-    moved = control._call("POST", "/transfers", json={**body, "asset": "USDT", "amount": "400"})
+    moved = control.request("POST", "/transfers", json={**body, "asset": "USDT", "amount": "400"})
     assert moved["wallets"][funding]["USDT"]["free"] == "600.5"
     assert moved["wallets"][trading]["USDT"]["free"] == "400"
 
@@ -67,7 +67,7 @@ def test_prices_can_be_pinned_and_read(fresh_sandbox: SandboxServer) -> None:
     control = Control(fresh_sandbox.url)
     for exchange in EXCHANGES:
         control.set_price(exchange, "BTC/USDT", "42424.2")
-        prices = control._call("GET", "/prices", params={"exchange": exchange})
+        prices = control.request("GET", "/prices", params={"exchange": exchange})
         assert Decimal(prices["BTC/USDT"]) == Decimal("42424.2")
 
 
@@ -76,11 +76,11 @@ def test_faults_are_added_listed_and_cleared(fresh_sandbox: SandboxServer) -> No
     exchange = EXCHANGES[0]
     control.fault(exchange, "latency", ms=5, count=3)
     control.fault(exchange, "clock_offset", ms=-2000)
-    listed = control._call("GET", "/faults", params={"exchange": exchange})["faults"]
+    listed = control.request("GET", "/faults", params={"exchange": exchange})["faults"]
     assert {f["kind"] for f in listed} == {"latency", "clock_offset"}
     assert fresh_sandbox.venue(exchange).clock.offset_ms == -2000
     control.clear_faults()
-    assert control._call("GET", "/faults", params={"exchange": exchange})["faults"] == []
+    assert control.request("GET", "/faults", params={"exchange": exchange})["faults"] == []
     assert fresh_sandbox.venue(exchange).clock.offset_ms == 0
 
 
@@ -90,6 +90,22 @@ def test_trading_can_be_switched_off_and_on(sandbox: SandboxServer, control: Con
     assert sandbox.venue(exchange).account(account).trading_enabled is False
     control.set_trading(exchange, account, True)
     assert sandbox.venue(exchange).account(account).trading_enabled is True
+
+
+@pytest.mark.parametrize("exchange", EXCHANGES)
+def test_an_account_can_be_frozen_apart_from_its_trading_flag(
+    sandbox: SandboxServer, control: Control, account: str, exchange: str
+) -> None:
+    assert control.set_account(exchange, account, frozen=True) == {
+        "account": account,
+        "trading_enabled": True,
+        "frozen": True,
+    }
+    acct = sandbox.venue(exchange).account(account)
+    assert (acct.frozen, acct.may_trade) == (True, False)
+    both = control.set_account(exchange, account, trading_enabled=False, frozen=False)
+    assert (both["trading_enabled"], both["frozen"]) == (False, False)
+    assert (acct.frozen, acct.trading_enabled) == (False, False)
 
 
 @pytest.mark.parametrize("exchange", EXCHANGES)

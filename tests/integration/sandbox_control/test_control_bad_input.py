@@ -68,6 +68,8 @@ CASES: list[tuple[str, str, Any, dict[str, str], int, str]] = [
     ("POST", "/faults", {"exchange": EX, "kind": "maintenance", "count": 0}, {}, 422, "count"),
     ("POST", "/faults", {"exchange": EX, "kind": "maintenance", "extra": [1, 2]}, {}, 422, "extra"),
     ("POST", "/accounts", {"exchange": EX, "account": ACCOUNT, "trading_enabled": "yes"}, {}, 422, "trading_enabled"),
+    ("POST", "/accounts", {"exchange": EX, "account": ACCOUNT, "frozen": 1}, {}, 422, "frozen"),
+    ("POST", "/accounts", {"exchange": EX, "account": ACCOUNT}, {}, 422, "frozen"),
     ("GET", "/balances", None, {"exchange": EX}, 422, "account"),
     ("GET", "/balances", None, {"account": ACCOUNT}, 422, "exchange"),
     ("GET", "/balances", None, {"exchange": EX, "account": ACCOUNT, "acount": "typo"}, 422, "acount"),

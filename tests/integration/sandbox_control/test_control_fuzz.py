@@ -27,7 +27,8 @@ values = st.recursive(
 )
 FIELDS = [
     "account", "wallet", "to_wallet", "asset", "amount", "symbol", "price", "kind", "count", "probability", "ms",
-    "weight_per_minute", "trading_enabled", "label", "permissions", "ips", "expires_at", "passphrase", "environment",
+    "weight_per_minute", "trading_enabled", "frozen", "label", "permissions", "ips", "expires_at", "passphrase",
+    "environment",
 ]  # fmt: skip
 bodies = st.fixed_dictionaries(
     {"exchange": st.sampled_from([*EXCHANGES, "nope"])},

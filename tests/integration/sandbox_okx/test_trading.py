@@ -18,9 +18,10 @@ import pytest
 import requests
 
 from tests.support.control import Control
+from tests.support.drivers import Driver
 from tradebind.sandbox.server import SandboxServer
 
-from .conftest import Driver, DriverFactory, new_key
+from .conftest import DriverFactory, new_key
 
 D = Decimal
 

@@ -66,6 +66,9 @@ class Account:
     positions: dict[str, Position] = field(default_factory=dict)
     leverage: dict[str, int] = field(default_factory=dict)
     trading_enabled: bool = True
+    # Frozen by the exchange (risk control, compliance): more than trading disabled; each
+    # protocol decides how its exchange answers private calls of a frozen account.
+    frozen: bool = False
 
     def balance(self, wallet: str, asset: str) -> Balance:
         per_asset = self.wallets[wallet]
@@ -85,6 +88,11 @@ class Account:
 
     def open_positions(self) -> list[Position]:
         return [p for p in self.positions.values() if p.qty != 0]
+
+    @property
+    def may_trade(self) -> bool:
+        """True unless trading is disabled on the account or the account is frozen."""
+        return self.trading_enabled and not self.frozen
 
     @property
     def is_sub_account(self) -> bool:

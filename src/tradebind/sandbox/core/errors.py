@@ -26,6 +26,8 @@ class ErrorKind(enum.Enum):
     TIMESTAMP_OUT_OF_WINDOW = "timestamp_out_of_window"
     PERMISSION_DENIED = "permission_denied"
     ACCOUNT_RESTRICTED = "account_restricted"
+    # the whole account is frozen (blocked by the exchange): private calls are refused
+    ACCOUNT_FROZEN = "account_frozen"
     # limits and availability
     RATE_LIMITED = "rate_limited"
     IP_BANNED = "ip_banned"

@@ -119,8 +119,15 @@ class Venue:
         *,
         passphrase: str | None = None,
         environment: str = "live",
+        refuse_frozen: bool = True,
     ) -> tuple[ApiKey, Account]:
-        """Find the key and check it in the order exchanges do; raise the first failure."""
+        """Find the key and check it in the order exchanges do; raise the first failure.
+
+        ``environment``: the environment the request arrived on ("live" or "demo"); a key of the
+        other one fails with ``WRONG_ENVIRONMENT``. ``refuse_frozen``: a correctly signed request
+        of a frozen account fails with ``ACCOUNT_FROZEN`` (exchanges that still answer reads of a
+        frozen account pass False and refuse trading only, through :attr:`Account.may_trade`).
+        """
         key = self.keys.find(api_key)
         if key is None:
             raise SandboxError(ErrorKind.UNKNOWN_KEY)
@@ -134,7 +141,10 @@ class Venue:
             raise SandboxError(ErrorKind.BAD_PASSPHRASE)
         if not signature_ok(key):
             raise SandboxError(ErrorKind.BAD_SIGNATURE)
-        return key, self.account(key.account_id)
+        account = self.account(key.account_id)
+        if refuse_frozen and account.frozen:
+            raise SandboxError(ErrorKind.ACCOUNT_FROZEN)
+        return key, account
 
     @staticmethod
     def require(key: ApiKey, *permissions: Permission) -> None:
@@ -227,7 +237,7 @@ class Venue:
         """Validate, reserve funds, and fill at once if marketable; return the stored order."""
         inst = self.catalog.get(instrument_id)
         acct = self.account(account_id)
-        if not acct.trading_enabled:
+        if not acct.may_trade:
             raise SandboxError(ErrorKind.ACCOUNT_RESTRICTED)
         if type_ is OrderType.LIMIT and price is None:
             raise SandboxError(ErrorKind.BAD_PARAMETER, "price is required for limit orders")

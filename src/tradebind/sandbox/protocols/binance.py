@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import string
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -51,6 +52,8 @@ def _by_symbol(without: int, with_symbol: int) -> Any:
 
 class BinanceProtocol(ExchangeProtocol):
     name = "binance"
+    # ccxt's set_sandbox_mode points at Binance's testnet (testnet.binance.vision, testnet.binancefuture.com).
+    demo_path = "binance-testnet"
     permission_names: ClassVar[dict[str, frozenset[Permission]]] = {
         "read": frozenset({Permission.READ}),
         "spot": frozenset({Permission.SPOT_TRADE}),
@@ -73,30 +76,15 @@ class BinanceProtocol(ExchangeProtocol):
             initial_prices={"BTC/USDT": D("65000"), "ETH/USDT": D("3200")},
         )
 
-    @classmethod
-    def ccxt_api_urls(cls, base_url: str) -> dict[str, str]:
-        # Every API group ccxt's binance client signs or reads through; see exchanges.md §1.7.
-        groups = {
-            "public": "api/v3", "private": "api/v3", "v1": "api/v1",
-            "sapi": "sapi/v1", "sapiV2": "sapi/v2", "sapiV3": "sapi/v3", "sapiV4": "sapi/v4",
-            "fapiPublic": "fapi/v1", "fapiPublicV2": "fapi/v2", "fapiPublicV3": "fapi/v3",
-            "fapiPrivate": "fapi/v1", "fapiPrivateV2": "fapi/v2", "fapiPrivateV3": "fapi/v3",
-            "fapiData": "futures/data",
-            "dapiPublic": "dapi/v1", "dapiPrivate": "dapi/v1", "dapiPrivateV2": "dapi/v2",
-            "dapiData": "dapi/futures-data",
-            "eapiPublic": "eapi/v1", "eapiPrivate": "eapi/v1", "papi": "papi/v1", "papiV2": "papi/v2",
-        }  # fmt: skip
-        return {group: f"{base_url}/{path}" for group, path in groups.items()}
-
     def new_key_material(self) -> tuple[str, str]:
         return (
             "".join(secrets.choice(_ALNUM) for _ in range(64)),
             "".join(secrets.choice(_ALNUM) for _ in range(64)),
         )
 
-    def build_app(self, venue: Venue) -> web.Application:
+    def build_app(self, venue: Venue, environment: str = "live") -> web.Application:
         app = web.Application()
-        pipeline = Pipeline(venue)
+        pipeline = Pipeline(venue, environment)
         app.add_routes([pipeline.route(ep) for ep in endpoints(venue, pipeline)])
         return app
 
@@ -127,6 +115,18 @@ def endpoints(venue: Venue, pipeline: Pipeline) -> list[Endpoint]:
     def empty(call: Call) -> list[Any]:
         return []
 
+    def tickers(trading: Trading, view: Callable[[Instrument, Decimal, int], dict[str, Any]]) -> Any:
+        """One symbol's ticker (``symbol`` given; -1121 if unknown) or every symbol's, as a list."""
+
+        def handler(call: Call) -> Any:
+            if call.get("symbol") is None:
+                listed = venue.catalog.of(trading.market)
+                return [view(i, venue.prices.get(i.pair), call.now_ms) for i in listed]
+            inst = trading.instrument(call)
+            return view(inst, venue.prices.get(inst.pair), call.now_ms)
+
+        return handler
+
     def pong(call: Call) -> dict[str, Any]:
         return {}
 
@@ -136,6 +136,8 @@ def endpoints(venue: Venue, pipeline: Pipeline) -> list[Endpoint]:
         E("GET", "/api/v3/ping", SPOT, 1, pong),
         E("GET", "/api/v3/time", SPOT, 1, server_time),
         E("GET", "/api/v3/exchangeInfo", SPOT, 20, info(SPOT, Market.SPOT)),
+        E("GET", "/api/v3/ticker/price", SPOT, _by_symbol(4, 2), tickers(spot, markets.price_ticker)),
+        E("GET", "/api/v3/ticker/24hr", SPOT, _by_symbol(80, 2), tickers(spot, markets.day_ticker)),
         E("GET", "/api/v3/account", SPOT, 20, acc.spot_account, signed=True),
         E("POST", "/api/v3/order", SPOT, 1, spot.new_order, signed=True, order=True, permissions=spot_trade),
         E("GET", "/api/v3/order", SPOT, 4, spot.query_order, signed=True),
@@ -160,6 +162,8 @@ def endpoints(venue: Venue, pipeline: Pipeline) -> list[Endpoint]:
         E("GET", "/fapi/v1/ping", FAPI, 1, pong),
         E("GET", "/fapi/v1/time", FAPI, 1, server_time),
         E("GET", "/fapi/v1/exchangeInfo", FAPI, 1, info(FAPI, Market.LINEAR)),
+        E("GET", "/fapi/v1/ticker/price", FAPI, _by_symbol(2, 1), tickers(fut, markets.price_ticker)),
+        E("GET", "/fapi/v1/ticker/24hr", FAPI, _by_symbol(40, 1), tickers(fut, markets.day_ticker)),
         E("GET", "/fapi/v2/account", FAPI, 5, lambda c: acc.futures_account(c, v2=True), signed=True),
         E("GET", "/fapi/v3/account", FAPI, 5, lambda c: acc.futures_account(c, v2=False), signed=True),
         E("GET", "/fapi/v2/balance", FAPI, 5, acc.futures_balance, signed=True),

@@ -48,7 +48,7 @@ class Accounts:
     # spot -------------------------------------------------------------------------------------
 
     def spot_account(self, call: Call) -> dict[str, Any]:
-        body = views.spot_account(call.acct, self.spot_wallet, self.assets, call.acct.trading_enabled, call.now_ms)
+        body = views.spot_account(call.acct, self.spot_wallet, self.assets, call.acct.may_trade, call.now_ms)
         if call.get("omitZeroBalances") == "true":
             body["balances"] = [b for b in body["balances"] if Decimal(b["free"]) or Decimal(b["locked"])]
         return body
@@ -81,7 +81,7 @@ class Accounts:
         usdt = next(m for m, _ in assets if m.asset == "USDT")
         body: dict[str, Any] = {}
         if v2:
-            body.update(feeTier=0, canTrade=call.acct.trading_enabled, canDeposit=True, canWithdraw=True,
+            body.update(feeTier=0, canTrade=call.acct.may_trade, canDeposit=True, canWithdraw=True,
                         updateTime=0, multiAssetsMargin=False, tradeGroupId=-1)  # fmt: skip
         body.update(views.futures_totals(usdt))
         body["assets"] = [views.futures_asset(m, t) for m, t in assets]
@@ -116,7 +116,7 @@ class Accounts:
 
     def futures_account_config(self, call: Call) -> dict[str, Any]:
         """``GET /fapi/v1/accountConfig``."""
-        ok = call.acct.trading_enabled
+        ok = call.acct.may_trade
         return {"feeTier": 0, "canTrade": ok, "canDeposit": True, "canWithdraw": True, "dualSidePosition": False,
                 "updateTime": 0, "multiAssetsMargin": False, "tradeGroupId": -1}  # fmt: skip
 
@@ -217,12 +217,13 @@ class Accounts:
         return body
 
     def account_status(self, call: Call) -> dict[str, Any]:
-        """``GET /sapi/v1/account/status``: "Normal" unless trading is disabled on the account."""
-        return {"data": "Normal" if call.acct.trading_enabled else "Trading disabled"}
+        """``GET /sapi/v1/account/status``: "Normal" unless the account is frozen or may not trade."""
+        acct = call.acct
+        return {"data": "Normal" if acct.may_trade else "Frozen" if acct.frozen else "Trading disabled"}
 
     def api_trading_status(self, call: Call) -> dict[str, Any]:
         """``GET /sapi/v1/account/apiTradingStatus``."""
-        locked = not call.acct.trading_enabled
+        locked = not call.acct.may_trade
         return {"data": {"isLocked": locked, "plannedRecoverTime": 0,
                          "triggerCondition": {"GCR": 150, "IFER": 150, "UFR": 300},
                          "updateTime": call.now_ms}}  # fmt: skip

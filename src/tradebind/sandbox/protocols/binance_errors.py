@@ -75,6 +75,10 @@ TABLE: dict[ErrorKind, Row] = {
     # detail "ahead" or "window" (binance_signing.check_timing)
     ErrorKind.TIMESTAMP_OUT_OF_WINDOW: Row(400, -1021, "{timing}"),
     ErrorKind.ACCOUNT_RESTRICTED: Row(400, -2010, "This action is disabled on this account."),
+    # exchanges.md §1.4 "frozen" row: Binance names a frozen account with this same message. The
+    # pipeline never raises it (reads of a frozen account answer, with canTrade false; orders
+    # and cancels get ACCOUNT_RESTRICTED); the row is here so the rendering is defined.
+    ErrorKind.ACCOUNT_FROZEN: Row(400, -2010, "This action is disabled on this account."),
     ErrorKind.RATE_LIMITED: Row(429, -1003, _TOO_MUCH_WEIGHT),
     ErrorKind.IP_BANNED: Row(418, -1003, _BANNED),
     # detail "<limit> orders per <interval>", e.g. "50 orders per 10 SECOND"

@@ -77,10 +77,15 @@ class Endpoint:
 
 
 class Pipeline:
-    """Runs endpoints against one venue with its weight and order counters."""
+    """Runs endpoints against one venue with its weight and order counters.
 
-    def __init__(self, venue: Venue) -> None:
+    ``environment``: "live", or "demo" for the testnet host; keys of the other one get -2015, as
+    a testnet key does on binance.com (the key simply does not exist there).
+    """
+
+    def __init__(self, venue: Venue, environment: str = "live") -> None:
         self.venue = venue
+        self.environment = environment
         self.weights = WeightGate()
         self.order_counts = OrderCounter()
 
@@ -143,8 +148,14 @@ class Pipeline:
             if self.venue.keys.find(api_key) is None:
                 raise SandboxError(ErrorKind.UNKNOWN_KEY)
             raise bad_value("signature")
+        # A frozen Binance account still answers reads (canTrade false); trading is refused
+        # through Account.may_trade with "This action is disabled on this account." (exchanges.md §1.4).
         call.key, call.account = self.venue.authenticate(
-            api_key, call.ip, lambda key: signature_matches(key.secret, signed.payload, given)
+            api_key,
+            call.ip,
+            lambda key: signature_matches(key.secret, signed.payload, given),
+            environment=self.environment,
+            refuse_frozen=False,
         )
         check_timing(signed.params, call.now_ms)
         Venue.require(call.key, *ep.permissions)

@@ -230,3 +230,43 @@ def leverage_bracket(inst: Instrument) -> dict[str, Any]:
              "maintMarginRatio": 0.004, "cum": 0.0}
         ],
     }  # fmt: skip
+
+
+# tickers ------------------------------------------------------------------------------------------
+# The sandbox book has one price per pair, so last = bid = ask = open = high = low and the day's
+# change is zero; volumes are zero (the sandbox keeps no trade tape for the market).
+
+
+def price_ticker(inst: Instrument, price: Decimal, now_ms: int) -> dict[str, Any]:
+    """``GET /api/v3/ticker/price`` (``{symbol, price}``) and ``/fapi/v1/ticker/price`` (+ ``time``)."""
+    if inst.market is Market.SPOT:
+        return {"symbol": wire_symbol(inst), "price": spot_num(price)}
+    return {"symbol": wire_symbol(inst), "price": plain(price), "time": now_ms}
+
+
+def day_ticker(inst: Instrument, price: Decimal, now_ms: int) -> dict[str, Any]:
+    """``GET /api/v3/ticker/24hr`` and ``/fapi/v1/ticker/24hr`` (the fields ccxt's parse_ticker reads)."""
+    num = spot_num if inst.market is Market.SPOT else plain
+    body: dict[str, Any] = {
+        "symbol": wire_symbol(inst),
+        "priceChange": num(Decimal(0)),
+        "priceChangePercent": "0.000" if inst.market is Market.SPOT else "0",
+        "weightedAvgPrice": num(price),
+        "lastPrice": num(price),
+        "lastQty": num(Decimal(0)),
+        "openPrice": num(price),
+        "highPrice": num(price),
+        "lowPrice": num(price),
+        "volume": num(Decimal(0)),
+        "quoteVolume": num(Decimal(0)),
+        "openTime": now_ms - 86_400_000,
+        "closeTime": now_ms,
+        "firstId": -1,
+        "lastId": -1,
+        "count": 0,
+    }
+    if inst.market is Market.SPOT:
+        # Spot's 24hr ticker also carries the book top and the previous close; USDⓈ-M's does not.
+        body.update(prevClosePrice=num(price), bidPrice=num(price), bidQty=num(Decimal(0)),
+                    askPrice=num(price), askQty=num(Decimal(0)))  # fmt: skip
+    return body

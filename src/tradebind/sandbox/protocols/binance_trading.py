@@ -164,7 +164,7 @@ class Trading:
         """``DELETE /api/v3/order`` and ``DELETE /fapi/v1/order``."""
         inst = self.instrument(call)
         order_id, client_id = self._order_ref(call)
-        if not call.acct.trading_enabled:
+        if not call.acct.may_trade:
             raise SandboxError(ErrorKind.ACCOUNT_RESTRICTED)
         try:
             order = self.venue.cancel_order(call.acct.account_id, inst.exchange_id, order_id, client_id)

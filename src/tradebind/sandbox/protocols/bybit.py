@@ -71,6 +71,8 @@ CATALOG = Catalog(
 
 class BybitProtocol(ExchangeProtocol):
     name = "bybit"
+    # Bybit's demo trading host (api-demo.bybit.com, ccxt urls['demotrading']); keys are separate.
+    demo_path = "bybit-demo"
     permission_names: ClassVar[dict[str, frozenset[Permission]]] = {
         "read": frozenset({Permission.READ}),
         "spot": frozenset({Permission.SPOT_TRADE}),  # Spot: SpotTrade
@@ -96,27 +98,22 @@ class BybitProtocol(ExchangeProtocol):
             unbound_key_lifetime_ms=UNBOUND_KEY_LIFETIME_MS,
         )
 
-    @classmethod
-    def ccxt_api_urls(cls, base_url: str) -> dict[str, str]:
-        # ccxt's bybit urls['api'] groups; paths start at /v5 (exchanges.md §3.7).
-        return {group: base_url for group in ("spot", "futures", "v2", "public", "private")}
-
     def new_key_material(self) -> tuple[str, str]:
         return (
             "".join(secrets.choice(_ALNUM) for _ in range(KEY_LENGTH)),
             "".join(secrets.choice(_ALNUM) for _ in range(SECRET_LENGTH)),
         )
 
-    def build_app(self, venue: Venue) -> web.Application:
-        return BybitApi(venue).app()
+    def build_app(self, venue: Venue, environment: str = "live") -> web.Application:
+        return BybitApi(venue, environment).app()
 
 
 class BybitApi:
     """The endpoints of one venue."""
 
-    def __init__(self, venue: Venue) -> None:
+    def __init__(self, venue: Venue, environment: str = "live") -> None:
         self.venue = venue
-        self.pipeline = Pipeline(venue)
+        self.pipeline = Pipeline(venue, environment)
         self.trading = Trading(venue)
         self._transfer_ids: set[tuple[str, str]] = set()
 

@@ -47,6 +47,8 @@ ERRORS: dict[ErrorKind, ErrorRow] = {
     ErrorKind.TIMESTAMP_OUT_OF_WINDOW: ErrorRow(200, 10002, _TIME_WINDOW),
     ErrorKind.PERMISSION_DENIED: ErrorRow(200, 10005, "Permission denied, please check your API key permissions."),
     ErrorKind.ACCOUNT_RESTRICTED: ErrorRow(200, 10027, "Transactions are banned."),
+    # Every private call of a frozen account (exchanges.md §3.4; ccxt maps 10008 to AccountSuspended).
+    ErrorKind.ACCOUNT_FROZEN: ErrorRow(200, 10008, "Common banned, please check your account mode"),
     ErrorKind.RATE_LIMITED: ErrorRow(200, 10006, "Too many visits. Exceeded the API Rate Limit."),
     ErrorKind.IP_BANNED: ErrorRow(403, 403, "access too frequent"),
     ErrorKind.ORDER_RATE_LIMITED: ErrorRow(200, 10006, "Too many visits. Exceeded the API Rate Limit."),

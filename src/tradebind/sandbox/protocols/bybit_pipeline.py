@@ -84,10 +84,15 @@ def envelope(venue: Venue, result: Any, code: int = 0, message: str = "OK") -> d
 
 
 class Pipeline:
-    """Wraps handlers into aiohttp endpoints for one venue."""
+    """Wraps handlers into aiohttp endpoints for one venue.
 
-    def __init__(self, venue: Venue) -> None:
+    ``environment``: "live", or "demo" for the demo host; a key of the other one gets 10003
+    ("Check whether the key and domain are matched, there are 4 env").
+    """
+
+    def __init__(self, venue: Venue, environment: str = "live") -> None:
         self.venue = venue
+        self.environment = environment
         self.limiter = RateLimiter()
 
     def endpoint(
@@ -137,6 +142,7 @@ class Pipeline:
             api_key,
             client_ip(request),
             lambda k: signature_matches(sign, k.secret, ts, api_key, recv, payload),
+            environment=self.environment,
         )
         # After the signature: a correctly signed request outside the window is a clock problem.
         check_timestamp(ts, recv, venue.clock.now_ms())

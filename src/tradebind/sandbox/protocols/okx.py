@@ -72,14 +72,11 @@ class OkxProtocol(ExchangeProtocol):
             client_id_unique="open",
         )
 
-    @classmethod
-    def ccxt_api_urls(cls, base_url: str) -> dict[str, str]:
-        # ccxt okx signs '/api/v5/<path>' and appends it to urls['api']['rest'] (exchanges.md §2.7).
-        return {"rest": base_url}
-
     def new_key_material(self) -> tuple[str, str]:
         # OKX key ids are UUIDs; secrets are 32 uppercase hex digits (exchanges.md §2.8).
         return str(uuid.uuid4()), secrets.token_hex(16).upper()
 
-    def build_app(self, venue: Venue) -> web.Application:
+    def build_app(self, venue: Venue, environment: str = "live") -> web.Application:
+        # OKX demo trading is the same host with ``x-simulated-trading: 1``: the header, not the
+        # mount, picks the environment (okx_auth.authenticate), so ``environment`` is unused.
         return OkxApi(venue, mount=f"/{self.name}").app()

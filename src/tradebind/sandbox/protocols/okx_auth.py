@@ -42,6 +42,15 @@ def parse_timestamp(value: str) -> int:
     return int(parsed.timestamp() * 1000)
 
 
+def check_timestamp(value: str, server_ms: int) -> None:
+    """Raise unless ``value`` is an OKX timestamp within :data:`TIMESTAMP_WINDOW_MS` of ``server_ms``.
+
+    OKX's window is symmetric: 30 s behind or ahead both fail with 50102 "Timestamp request expired".
+    """
+    if abs(parse_timestamp(value) - server_ms) > TIMESTAMP_WINDOW_MS:
+        raise SandboxError(ErrorKind.TIMESTAMP_OUT_OF_WINDOW)
+
+
 async def authenticate(venue: Venue, request: web.Request, mount: str) -> tuple[ApiKey, Account]:
     """Check a private request in OKX's order and return its key and account.
 
@@ -53,8 +62,7 @@ async def authenticate(venue: Venue, request: web.Request, mount: str) -> tuple[
         if not headers.get(name):
             raise SandboxError(ErrorKind.MISSING_KEY, name)
     timestamp = headers["OK-ACCESS-TIMESTAMP"]
-    if abs(parse_timestamp(timestamp) - venue.clock.now_ms()) > TIMESTAMP_WINDOW_MS:
-        raise SandboxError(ErrorKind.TIMESTAMP_OUT_OF_WINDOW)
+    check_timestamp(timestamp, venue.clock.now_ms())
     api_key = headers["OK-ACCESS-KEY"]
     if not _UUID.match(api_key):
         raise SandboxError(ErrorKind.BAD_KEY_FORMAT)

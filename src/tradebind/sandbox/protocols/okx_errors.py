@@ -37,6 +37,8 @@ ERRORS: dict[ErrorKind, OkxError] = {
     ErrorKind.TIMESTAMP_OUT_OF_WINDOW: OkxError(401, "50102", "Timestamp request expired."),
     ErrorKind.PERMISSION_DENIED: OkxError(200, "50120", "This API key doesn't have permission to use this function"),
     ErrorKind.ACCOUNT_RESTRICTED: OkxError(200, "51024", "Trading account is blocked."),
+    # Every private call of a frozen account (exchanges.md §2.4: 50007 "User blocked.", HTTP 200).
+    ErrorKind.ACCOUNT_FROZEN: OkxError(200, "50007", "User blocked."),
     ErrorKind.RATE_LIMITED: OkxError(
         429, "50011", "Rate limit reached. Please refer to API documentation and throttle requests accordingly."
     ),
