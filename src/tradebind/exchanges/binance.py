@@ -22,7 +22,7 @@ from ..domain.balance import Figures
 from ..domain.market import Market
 from ..domain.policy import ExchangeTerms, KeyFacts, Permission
 from ..domain.verdicts import Verdict
-from ..sandbox.protocols.binance import BinanceProtocol
+from ..sandbox.layout import DEMO_PATHS
 from .base import CallFailed, Environment, ExchangeAdapter, ExchangeStatus, OtherEnvironment, decimal
 from .errors import ErrorTable, Failure
 
@@ -94,7 +94,7 @@ class BinanceAdapter(ExchangeAdapter):
     errors = ERRORS
     # recvWindow 5000 ms (Binance's default and recommendation) and at most 1000 ms ahead.
     timestamp_window_ms = 5000
-    sandbox_demo_path = BinanceProtocol.demo_path
+    sandbox_demo_path = DEMO_PATHS["binance"]
     # While resolving -2015: the egress address the key was accepted from ("" none; None not tried).
     _accepted_from: str | None = None
 

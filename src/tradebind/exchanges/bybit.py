@@ -21,7 +21,7 @@ from ..domain.balance import Figures
 from ..domain.market import Market
 from ..domain.policy import ExchangeTerms, KeyFacts, Permission
 from ..domain.verdicts import Verdict
-from ..sandbox.protocols.bybit import BybitProtocol
+from ..sandbox.layout import DEMO_PATHS
 from .base import CallFailed, Environment, ExchangeAdapter, ExchangeStatus, OtherEnvironment, decimal
 from .errors import ErrorTable
 
@@ -80,7 +80,7 @@ class BybitAdapter(ExchangeAdapter):
     terms = TERMS
     errors = ERRORS
     timestamp_window_ms = 5000  # recv_window default 5000, at most 1000 ms ahead
-    sandbox_demo_path = BybitProtocol.demo_path
+    sandbox_demo_path = DEMO_PATHS["bybit"]
 
     @classmethod
     def sandbox_api_urls(cls, base_url: str) -> dict[str, str]:

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from ..core import Catalog, FaultKind, Instrument, Market, Permission, Venue, VenueSpec, WalletLayout
+from ..layout import DEMO_PATHS
 from . import binance_markets as markets
 from .base import ExchangeProtocol
 from .binance_accounts import Accounts
@@ -53,7 +54,7 @@ def _by_symbol(without: int, with_symbol: int) -> Any:
 class BinanceProtocol(ExchangeProtocol):
     name = "binance"
     # ccxt's set_sandbox_mode points at Binance's testnet (testnet.binance.vision, testnet.binancefuture.com).
-    demo_path = "binance-testnet"
+    demo_path = DEMO_PATHS["binance"]
     permission_names: ClassVar[dict[str, frozenset[Permission]]] = {
         "read": frozenset({Permission.READ}),
         "spot": frozenset({Permission.SPOT_TRADE}),

@@ -31,6 +31,7 @@ from ..core import (
     VenueSpec,
     WalletLayout,
 )
+from ..layout import DEMO_PATHS
 from . import bybit_views as views
 from .base import ExchangeProtocol
 from .bybit_pipeline import Call, Pipeline
@@ -72,7 +73,7 @@ CATALOG = Catalog(
 class BybitProtocol(ExchangeProtocol):
     name = "bybit"
     # Bybit's demo trading host (api-demo.bybit.com, ccxt urls['demotrading']); keys are separate.
-    demo_path = "bybit-demo"
+    demo_path = DEMO_PATHS["bybit"]
     permission_names: ClassVar[dict[str, frozenset[Permission]]] = {
         "read": frozenset({Permission.READ}),
         "spot": frozenset({Permission.SPOT_TRADE}),  # Spot: SpotTrade
