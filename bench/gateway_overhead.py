@@ -1,7 +1,7 @@
 """Gateway overhead per request against a bare ccxt call, and key-replacement reach.
 
-Run: ``.venv/bin/python -m bench.gateway_overhead [--requests 200] [--bots 20] [--exchange binance ...]
-[--latency-ms 0]``
+Run: ``.venv/bin/python -m bench.gateway_overhead [--requests 200] [--bots 20] [--concurrency 20 100]
+[--exchange binance ...] [--latency-ms 0] [--power-safe]``
 
 The sandbox runs as its own process (``tradebind sandbox --port 0``); the store is a fresh SQLite
 file, the vault a local key file. Per exchange: one account, one spot key, one credential and
@@ -13,21 +13,29 @@ binding through the real store and vault, one resting order placed through the g
    call → request record committed to the activity log), interleaved in blocks of 20 so drift
    hits both alike (the bare client on an account of its own). Also ``create_order`` against
    ``place_order`` (which adds the sent-order journal write), 15 times each.
-2. *Concurrent*: ``--bots`` tasks doing the read at once, bare and through the gateway (records
-   of concurrent requests share one commit).
+2. *Concurrent*: for each ``--concurrency`` N, N bots do the read at once, spread over one
+   account (binding) per 10 bots as bots share keys in practice (and so no account's own limit
+   is the bottleneck); the bare side is one ccxt client per account of its own. Timed: the wall
+   time of the N requests, per round (records of concurrent requests share one commit).
 3. *Key replacement*: ``--bots`` bots loop on the read; the credential's material is replaced
    (``CredentialRepository.replace_material``); timed from the commit to the request record of the
    last bot's first request signed with the new key (records are written after the response, so
    this includes one request's round trip).
 
 ``--latency-ms`` adds the sandbox's latency fault to every request (both paths) to see the
-overhead against a network round trip like a real exchange's.
+overhead against a network round trip like a real exchange's. ``--power-safe`` makes the request
+records fsync every commit on SQLite (``synchronous=FULL``; the default is ``NORMAL`` under WAL,
+see :class:`tradebind.gateway.records.ActivityRequestSink`).
+
+The gateway connects from 127.0.0.21, the bare clients from 127.0.0.22: Binance counts request
+weight per IP, so neither side's requests use up the other's minute.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import statistics
 import tempfile
 import time
@@ -43,6 +51,7 @@ from tradebind.domain.key_material import KeyMaterial, validate_key_material
 from tradebind.exchanges.base import ApiCredentials, Endpoint
 from tradebind.exchanges.registry import ADAPTERS, open_adapter
 from tradebind.gateway.api import BindingRef, OrderIntent, OrderKind, OrderSide
+from tradebind.gateway.records import ActivityRequestSink
 from tradebind.gateway.service import GatewayService
 from tradebind.gateway.trading import query_by_client_id
 from tradebind.sandbox.server import SandboxProcess
@@ -61,6 +70,8 @@ BLOCK = 20
 # rounds to keep both sides within them.
 PAUSE_S = {"okx": 0.8, "bybit": 0.5}
 PLACES = 15  # per side: below every exchange's order-rate limit (Bybit spot: 20 per second)
+BOTS_PER_ACCOUNT = 10
+GATEWAY_IP, BARE_IP = "127.0.0.21", "127.0.0.22"
 
 
 class Bench:
@@ -70,7 +81,8 @@ class Bench:
         self.store = Store.open(f"sqlite:///{data / 'tradebind.sqlite3'}")
         self.vault = EnvelopeVault(LocalFileKekProvider(data / "tradebind.kek"))
         self.owner = OwnerDirectory(self.store).create("bench").id
-        self.endpoint = Endpoint(sandbox_url=url)
+        self.endpoint = Endpoint(sandbox_url=url, source_ip=GATEWAY_IP)
+        self.bare_endpoint = Endpoint(sandbox_url=url, source_ip=BARE_IP)
 
     def new_key(self, exchange: str, account: str) -> tuple[dict[str, Any], KeyMaterial]:
         extra = {"passphrase": PASSPHRASE} if exchange == "okx" else {}
@@ -111,16 +123,19 @@ def _credentials(key: dict[str, Any], exchange: str) -> ApiCredentials:
     return ApiCredentials(SecretValue(key["api_key"]), SecretValue(key["secret"]), phrase)
 
 
-async def _exchange(bench: Bench, exchange: str, requests: int, bots: int) -> list[str]:
+async def _exchange(
+    bench: Bench, exchange: str, requests: int, bots: int, concurrency: list[int], power_safe: bool
+) -> list[str]:
     ref, credential_id, key = bench.connect(exchange)
     rows = []
-    async with GatewayService(bench.store, bench.vault, bench.endpoint, read_ttl_s=0) as gateway:
+    sink = ActivityRequestSink(bench.store, power_safe=power_safe)
+    async with GatewayService(bench.store, bench.vault, bench.endpoint, read_ttl_s=0, sink=sink) as gateway:
         order = await gateway.place_order(ref, _intent(0))
         cid = order.client_order_id
         # The bare client trades on an account of its own, so neither side's orders count
         # against the other's order-rate limit.
         _, _, bare_key = bench.connect(exchange)
-        async with open_adapter(exchange, _credentials(bare_key, exchange), bench.endpoint) as bare:
+        async with open_adapter(exchange, _credentials(bare_key, exchange), bench.bare_endpoint) as bare:
             await bare.client.load_markets()
             client = bare.client
             bare_cid = f"bare{exchange}0"
@@ -154,20 +169,60 @@ async def _exchange(bench: Bench, exchange: str, requests: int, bots: int) -> li
             bare_places = await _timed(places, bare_place)
             gateway_places = await _timed(places, gateway_place)
             rows.append(_row(exchange, "place_order (sequential)", bare_places, gateway_places))
-
-            async def burst(call: Callable[[int], Awaitable[object]]) -> float:
-                started = time.perf_counter()
-                await asyncio.gather(*(call(i) for i in range(bots)))
-                return (time.perf_counter() - started) * 1000 / bots
-
-            bare_burst, gateway_burst = [], []
-            for _ in range(10):
-                bare_burst.append(await burst(bare_query))
-                gateway_burst.append(await burst(gateway_query))
-                await asyncio.sleep(PAUSE_S.get(exchange, 0))
-            rows.append(_row(exchange, f"query_order ({bots} bots at once, per request)", bare_burst, gateway_burst))
         rows.append(await _replacement(bench, gateway, exchange, ref, credential_id, key, cid, bots))
+        for n in concurrency:
+            if exchange == "binance":
+                await _next_minute()  # untimed: a fresh weight window (per IP, per clock minute)
+            rows.append(await _concurrent(bench, gateway, exchange, n))
     return rows
+
+
+async def _next_minute() -> None:
+    await asyncio.sleep(60.5 - datetime.now(UTC).second - datetime.now(UTC).microsecond / 1e6)
+
+
+async def _concurrent(bench: Bench, gateway: GatewayService, exchange: str, bots: int) -> str:
+    """``bots`` look-ups at once over one account per 10 bots; wall time per round of all of them."""
+    accounts = max(1, bots // BOTS_PER_ACCOUNT)
+    refs: list[BindingRef] = []
+    cids: list[str] = []
+    clients: list[tuple[Any, str]] = []
+    async with contextlib.AsyncExitStack() as stack:
+        for a in range(accounts):
+            ref, _, _ = bench.connect(exchange)
+            refs.append(ref)
+            cids.append((await gateway.place_order(ref, _intent(a, bot=f"c{bots}"))).client_order_id)
+            _, _, bare_key = bench.connect(exchange)
+            adapter = open_adapter(exchange, _credentials(bare_key, exchange), bench.bare_endpoint)
+            stack.push_async_callback(adapter.close)
+            adapter.client.set_markets(clients[0][0].markets if clients else await adapter.client.load_markets())
+            bare_cid = f"bare{exchange}c{bots}x{a}"
+            await adapter.client.create_order(SYMBOL, "limit", "buy", 0.02, 1000, {"clientOrderId": bare_cid})
+            clients.append((adapter.client, bare_cid))
+
+        async def bare(i: int) -> object:
+            client, bare_cid = clients[i % accounts]
+            return await query_by_client_id(client, exchange, SYMBOL, bare_cid)
+
+        async def through_gateway(i: int) -> object:
+            return await gateway.query_order(refs[i % accounts], SYMBOL, cids[i % accounts], bot_id=f"bot-{i}")
+
+        async def burst(call: Callable[[int], Awaitable[object]]) -> float:
+            started = time.perf_counter()
+            await asyncio.gather(*(call(i) for i in range(bots)))
+            return (time.perf_counter() - started) * 1000
+
+        await burst(bare)  # warm: every client connected, every session open
+        await burst(through_gateway)
+        bare_wall, gateway_wall = [], []
+        # Bybit also allows 600 requests per 5 s per IP (exchanges.md §3.5): N per round per side.
+        pause = PAUSE_S.get(exchange, 0) + (bots * 5 / 600 if exchange == "bybit" else 0)
+        for _ in range(ROUNDS):
+            await asyncio.sleep(pause)  # untimed: stay within the limits
+            bare_wall.append(await burst(bare))
+            gateway_wall.append(await burst(through_gateway))
+    what = f"query_order, {bots} bots at once on {accounts} account(s): wall time of all {bots}"
+    return _row(exchange, what, bare_wall, gateway_wall)
 
 
 async def _replacement(
@@ -213,6 +268,9 @@ async def _replacement(
     return f"| {exchange} | {what} | {bots} | | first {first_ms:.0f} | last {last_ms:.0f} | |"
 
 
+ROUNDS = 10
+
+
 def _row(exchange: str, what: str, bare: list[float], gateway: list[float]) -> str:
     (b50, b95), (g50, g95) = _stats(bare), _stats(gateway)
     overhead = g50 - b50
@@ -225,7 +283,9 @@ def _row(exchange: str, what: str, bare: list[float], gateway: list[float]) -> s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--bots", type=int, default=20)
+    parser.add_argument("--bots", type=int, default=20, help="bots in the key-replacement run")
+    parser.add_argument("--concurrency", type=int, nargs="*", default=[20, 100])
+    parser.add_argument("--power-safe", action="store_true", help="request records fsync each commit")
     parser.add_argument("--exchange", action="append", choices=sorted(ADAPTERS), help="default: all")
     parser.add_argument("--latency-ms", type=int, default=0, help="sandbox latency fault on every request")
     args = parser.parse_args()
@@ -237,7 +297,8 @@ def main() -> None:
             for exchange in args.exchange or list(ADAPTERS):
                 if args.latency_ms:
                     bench.control.fault(exchange, "latency", ms=args.latency_ms)
-                for row in asyncio.run(_exchange(bench, exchange, args.requests, args.bots)):
+                run = _exchange(bench, exchange, args.requests, args.bots, args.concurrency, args.power_safe)
+                for row in asyncio.run(run):
                     print(row, flush=True)
         finally:
             bench.store.close()

@@ -1,10 +1,12 @@
 """The bot runner: runs every ``running`` bot it holds a lease on, one tick at a time.
 
-Each tick, per bot: (1) make sure every order the stored deal says may exist is known — right
-after a (re)start every ``pending`` or ``open`` order is queried by client order id before
-anything else; later, ``pending`` ones are queried and ``open`` ones are checked against the
-binding's open-order list (one read per binding and symbol, shared by its bots); (2) ask the
-strategy for actions and carry them out through the :class:`~tradebind.gateway.api.Gateway`.
+Each tick, per bot: (0) a futures bot sets its leverage on the exchange once per start (and
+when its parameters change) before anything else; (1) make sure every order the stored deal
+says may exist is known — right after a (re)start every ``pending`` or ``open`` order is
+queried by client order id before anything else; later, ``pending`` ones are queried and
+``open`` ones are checked against the binding's open-order list (one read per binding and
+symbol, shared by its bots); (2) ask the strategy for actions and carry them out through the
+:class:`~tradebind.gateway.api.Gateway`.
 
 Crash safety: an order is written ``pending`` with its client order id *before* the gateway is
 asked to place it, and its outcome is written after. A crash anywhere leaves either no row (the
@@ -28,6 +30,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from ..domain.credentials import Bot, BotState
+from ..domain.market import Market
 from ..gateway.api import (
     BalanceView,
     BindingPaused,
@@ -89,6 +92,9 @@ class _BotContext:
     params: DcaParams
     deal: DealRecord | None = None
     loaded: bool = False  # the open deal has been read from the store and fully reconciled
+    # The bot's leverage has been set on the exchange by this process (futures only). A new
+    # context (a restart, changed parameters) sets it again before anything else.
+    leverage_set: bool = False
 
 
 class _SharedReads:
@@ -233,25 +239,8 @@ class BotRunner:
     async def _step_now(self, ctx: _BotContext, shared: _SharedReads) -> None:
         self.steps += 1
         try:
-            deals = DealRepository(self._store, ctx.bot.owner_id)
-            if not ctx.loaded:
-                ctx.deal = await asyncio.to_thread(deals.open_deal, ctx.bot.id)
-                if ctx.deal is not None and not await self._reconcile(ctx, deals, None, everything=True):
-                    return
-                ctx.loaded = True
-            elif ctx.deal is not None and not await self._reconcile(ctx, deals, shared, everything=False):
-                return
-            facts = await self._market.facts(ctx.exchange, ctx.symbol)
-            for _ in range(MAX_ACTIONS_PER_TICK):
-                if ctx.deal is None:
-                    if not await self._can_open(ctx, shared):
-                        return
-                    ctx.deal = await asyncio.to_thread(deals.start, ctx.bot.id, ctx.symbol)
-                actions = decide(ctx.params, deal_view(ctx.deal), facts)
-                if not actions or not await self._apply(ctx, deals, actions):
-                    return
-                if ctx.deal is None:
-                    return  # the deal closed: the next one opens on the next tick
+            if await self._ensure_leverage(ctx):
+                await self._advance(ctx, shared)
         except BindingPaused as exc:
             log.info("bot %s waits: binding %s paused (%s)", ctx.bot.id, ctx.ref.binding_id, exc.verdict.value)
         except (GatewayError, MarketDataError) as exc:
@@ -259,6 +248,43 @@ class BotRunner:
         except Exception as exc:  # one bot's failure must not stop the others; the store has its state
             ctx.loaded = False  # re-read and re-reconcile everything next tick
             log.warning("bot %s tick failed: %s", ctx.bot.id, type(exc).__name__)
+
+    async def _advance(self, ctx: _BotContext, shared: _SharedReads) -> None:
+        """Reconcile the deal's live orders, then decide and act until nothing is left to do."""
+        deals = DealRepository(self._store, ctx.bot.owner_id)
+        if not ctx.loaded:
+            ctx.deal = await asyncio.to_thread(deals.open_deal, ctx.bot.id)
+            if ctx.deal is not None and not await self._reconcile(ctx, deals, None, everything=True):
+                return
+            ctx.loaded = True
+        elif ctx.deal is not None and not await self._reconcile(ctx, deals, shared, everything=False):
+            return
+        facts = await self._market.facts(ctx.exchange, ctx.symbol)
+        for _ in range(MAX_ACTIONS_PER_TICK):
+            if ctx.deal is None:
+                if not await self._can_open(ctx, shared):
+                    return
+                ctx.deal = await asyncio.to_thread(deals.start, ctx.bot.id, ctx.symbol)
+            actions = decide(ctx.params, deal_view(ctx.deal), facts)
+            if not actions or not await self._apply(ctx, deals, actions):
+                return
+            if ctx.deal is None:
+                return  # the deal closed: the next one opens on the next tick
+
+    async def _ensure_leverage(self, ctx: _BotContext) -> bool:
+        """Set a futures bot's leverage once per context, before it acts (the exchange keeps one
+        leverage per account and symbol, and it may have been changed while no one was running).
+        False when the bot cannot run (halted: the exchange refuses that leverage)."""
+        if ctx.params.market is not Market.FUTURES or ctx.leverage_set:
+            return True
+        try:
+            await self._gateway.set_leverage(ctx.ref, ctx.symbol, ctx.params.leverage)
+        except (OrderRejected, GuardRefused) as exc:
+            await self._halt(ctx.bot, f"leverage {ctx.params.leverage}: {exc}")
+            self._bots.pop(ctx.bot.id, None)
+            return False
+        ctx.leverage_set = True
+        return True
 
     async def _can_open(self, ctx: _BotContext, shared: _SharedReads) -> bool:
         needed = ctx.params.base_order_quote / ctx.params.leverage

@@ -9,13 +9,14 @@ Pure. Facts from shared/reference/exchanges.md (and the sandbox, which follows t
   ``exchangeInfo.rateLimits`` ("read exchangeInfo, do not hard-code"): see :func:`binance_limits`.
   Weights per endpoint: spot order 1, query order 4, cancel 1, openOrders 6 (80 without a
   symbol), account 20, ticker 2; USDⓈ-M order 0 (order counters only), query 1, cancel 1,
-  openOrders 1 (40), account 5, positionRisk 5, ticker 1.
+  openOrders 1 (40), account 5, positionRisk 5, ticker 1, leverage 1.
 - Bybit (§3.5): per UID and endpoint per second (``/v5/order/create`` 10 linear / 20 spot,
-  ``/v5/order/realtime`` 50, wallet-balance 50, position/list 50), reported as ``X-Bapi-Limit``
-  and ``X-Bapi-Limit-Status`` (remaining); and 600 requests per 5 s per IP.
+  ``/v5/order/realtime`` 50, wallet-balance 50, position/list 50, position/set-leverage 10),
+  reported as ``X-Bapi-Limit`` and ``X-Bapi-Limit-Status`` (remaining); and 600 requests per 5 s
+  per IP.
 - OKX (§2.5): per User ID and endpoint, trade endpoints also per instrument, in 2 s windows
-  (place 60, get order 60, cancel 60, orders-pending 60, balance 10, positions 10); public
-  market data 20 per 2 s per IP. OKX sends no usage headers.
+  (place 60, get order 60, cancel 60, orders-pending 60, balance 10, positions 10, set-leverage
+  20); public market data 20 per 2 s per IP. OKX sends no usage headers.
 
 "Account" is tradebind's credential: every bot on the credential's bindings shares it. (Two
 credentials for one exchange account would each get a budget; the exchange's UID would merge
@@ -46,6 +47,7 @@ class Op(enum.StrEnum):
     OPEN_ORDERS = "open_orders"
     BALANCE = "balance"
     POSITIONS = "positions"
+    LEVERAGE = "leverage"  # set a contract's leverage (futures only)
     TICKER = "ticker"
     MARKETS = "markets"  # loading markets and exchange info (public)
 
@@ -76,9 +78,9 @@ class AccountingContext:
 
 _BINANCE_WEIGHT: dict[Market, dict[Op, int]] = {
     Market.SPOT: {Op.PLACE: 1, Op.CANCEL: 1, Op.QUERY: 4, Op.OPEN_ORDERS: 6, Op.BALANCE: 20, Op.TICKER: 2,
-                  Op.POSITIONS: 0, Op.MARKETS: 20},
+                  Op.POSITIONS: 0, Op.MARKETS: 20, Op.LEVERAGE: 0},
     Market.FUTURES: {Op.PLACE: 0, Op.CANCEL: 1, Op.QUERY: 1, Op.OPEN_ORDERS: 1, Op.BALANCE: 5, Op.TICKER: 1,
-                     Op.POSITIONS: 5, Op.MARKETS: 1},
+                     Op.POSITIONS: 5, Op.MARKETS: 1, Op.LEVERAGE: 1},
 }  # fmt: skip
 _BINANCE_ALL_OPEN_ORDERS = {Market.SPOT: 80, Market.FUTURES: 40}
 _BINANCE_DEFAULT_WEIGHT_LIMIT = {Market.SPOT: 6000, Market.FUTURES: 2400}
@@ -154,6 +156,7 @@ _BYBIT_PATHS = {
     Op.OPEN_ORDERS: "/v5/order/realtime",
     Op.BALANCE: "/v5/account/wallet-balance",
     Op.POSITIONS: "/v5/position/list",
+    Op.LEVERAGE: "/v5/position/set-leverage",
 }
 _BYBIT_LIMITS = {
     ("/v5/order/create", "linear"): 10,
@@ -163,6 +166,7 @@ _BYBIT_LIMITS = {
     ("/v5/order/realtime", ""): 50,
     ("/v5/position/list", ""): 50,
     ("/v5/account/wallet-balance", ""): 50,
+    ("/v5/position/set-leverage", ""): 10,
 }
 _BYBIT_DEFAULT_LIMIT = 10
 _BYBIT_IP = (600, 5000)
@@ -204,6 +208,7 @@ _OKX: dict[Op, tuple[str, int, bool]] = {
     Op.OPEN_ORDERS: ("trade/orders-pending", 60, False),
     Op.BALANCE: ("account/balance", 10, False),
     Op.POSITIONS: ("account/positions", 10, False),
+    Op.LEVERAGE: ("account/set-leverage", 20, False),
 }
 _OKX_PUBLIC = {Op.TICKER: ("market/ticker", 20), Op.MARKETS: ("public/instruments", 20)}
 _OKX_WINDOW_MS = 2000

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from ..domain.verdicts import Verdict
+from ..store.errors import NotFound
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,12 @@ class GatewayError(Exception):
     """A request the gateway did not carry out. The message is safe to show; never key material."""
 
 
+class BindingNotFound(GatewayError, NotFound):
+    """No such binding for this owner (or it was deleted): a gateway error that is also the
+    store's :class:`~tradebind.store.errors.NotFound` (field ``binding_id``), so callers that map
+    store errors to 404 keep doing so."""
+
+
 class BindingPaused(GatewayError):
     """The binding's circuit is open after an authentication or permission failure: every bot on it
     waits until a successful re-check. ``verdict`` and ``fix`` say what the user must do."""
@@ -141,6 +148,14 @@ class Gateway(Protocol):
 
     async def balance(self, ref: BindingRef) -> BalanceView:
         """Shared read: fetched once per refresh for all bots on the binding."""
+        ...
+
+    async def set_leverage(self, ref: BindingRef, symbol: str, leverage: int) -> int:
+        """Set the account's leverage for a linear contract ``symbol`` (idempotent); returns it.
+
+        The leverage is the account's, per symbol, on the exchange: every bot trading ``symbol``
+        on the binding's key shares it.
+        """
         ...
 
     def client_order_id(self, ref: BindingRef, intent: OrderIntent) -> str:

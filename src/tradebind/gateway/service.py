@@ -1,9 +1,14 @@
 """The gateway: the one component that decrypts secrets and talks to exchanges with them.
 
-Every request: one store query (:meth:`BindingControls.snapshot`: binding → current credential
-version, guards, pause) → the pooled client of that version (decrypted once per version) → the
-shared rate budget (account and egress IP) → the ccxt call → the request record (written before
-the result is used; if it cannot be written the request fails) → the result.
+Every request: one store query (:class:`SnapshotReader`: binding → current credential version,
+guards, pause, read fresh each time) → the pooled client of that version (decrypted once per
+version) → the shared rate budget (account and egress IP) → the ccxt call → the request record
+(committed before the result is used, group-committed with concurrent requests' records; if it
+cannot be written the request fails) → the result.
+
+Nothing but :class:`GatewayError` (and its subclasses) leaves the gateway: ccxt errors of the
+public requests a fresh session makes first (markets, Binance's exchangeInfo) are classified,
+retried and reported like the signed request's own.
 
 Failures, by what they mean (see :mod:`.trading` for the codes):
 
@@ -19,6 +24,7 @@ Failures, by what they mean (see :mod:`.trading` for the codes):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -39,14 +45,16 @@ from ..domain.policy import CheckPolicy
 from ..domain.verdicts import Verdict
 from ..exchanges.base import ApiCredentials, CallFailed, Endpoint
 from ..exchanges.errors import Failure
-from ..exchanges.registry import open_adapter
-from ..store.binding_controls import BindingControls, BindingSnapshot
+from ..exchanges.registry import ADAPTERS, open_adapter
+from ..store.binding_controls import BindingControls, BindingSnapshot, SnapshotReader
 from ..store.credentials import CredentialRepository
 from ..store.engine import Store
-from ..vault.api import Vault
+from ..store.errors import NotFound, StoreError
+from ..vault.api import Vault, VaultError
 from .accounting import AccountingContext, Op, charges, observations
 from .api import (
     BalanceView,
+    BindingNotFound,
     BindingPaused,
     BindingRef,
     GatewayError,
@@ -58,7 +66,7 @@ from .api import (
     PositionView,
 )
 from .budgets import InProcessBudget, RateBudget
-from .guards import check_intent
+from .guards import check_intent, check_symbol
 from .reads import SharedReads
 from .records import ActivityRequestSink, RecordFailed, RequestRecord, RequestSink
 from .sessions import SessionPool, VenueSession
@@ -95,6 +103,10 @@ _BACKOFF_VERDICTS = frozenset({Verdict.RATE_LIMITED, Verdict.EXCHANGE_UNAVAILABL
 _REFUSALS = (ccxt.InsufficientFunds, ccxt.InvalidOrder, ccxt.BadRequest, ccxt.OperationRejected)
 _RESUMING = frozenset({Verdict.CONNECTED, Verdict.CONNECTED_WITH_WARNINGS})
 _POLL_S = 0.25  # between look-ups while an order's outcome is unknown
+# What an exchange call can raise: ccxt's errors, the adapters' classified failures, timeouts and
+# socket errors. All of them become a _Failed (then a GatewayError): none leaves the gateway raw.
+_CALL_ERRORS = (TimeoutError, ccxt.BaseError, CallFailed, OSError)
+MAX_LEVERAGE = 125  # the highest any of the exchanges offers (Binance BTCUSDT); each market may allow less
 
 
 class _Failed(Exception):
@@ -102,17 +114,20 @@ class _Failed(Exception):
 
     ``stale``: the key was refused, but it had been replaced meanwhile (the request was signed
     with the old version); the next attempt uses the new key instead of pausing the binding.
+    ``sent``: False when the failure came before the request left (loading markets or limits
+    for a fresh session), so its outcome is known: nothing was carried out.
     """
 
-    def __init__(self, failure: Failure, cause: BaseException, *, stale: bool = False) -> None:
+    def __init__(self, failure: Failure, cause: BaseException, *, stale: bool = False, sent: bool = True) -> None:
         super().__init__(failure.message)
         self.failure = failure
         self.cause = cause
         self.stale = stale
+        self.sent = sent
 
     @property
     def unknown_outcome(self) -> bool:
-        return is_unknown_outcome(self.cause, self.failure)
+        return self.sent and is_unknown_outcome(self.cause, self.failure)
 
     @property
     def transient(self) -> bool:
@@ -160,6 +175,7 @@ class GatewayService:
         self._endpoint = endpoint or Endpoint()
         self._budget = budget or InProcessBudget()
         self._sink = sink or ActivityRequestSink(store)
+        self._snapshots = SnapshotReader(store)
         self._quote = quote
         self._reads = SharedReads(read_ttl_s)
         self._retry_for_s = retry_for_s
@@ -176,6 +192,7 @@ class GatewayService:
     async def close(self) -> None:
         await self._pool.close()
         await self._sink.close()
+        self._snapshots.close()
 
     @property
     def budget(self) -> RateBudget:
@@ -263,7 +280,12 @@ class GatewayService:
         if snapshot.resolved.binding.market is Market.SPOT:
             return []
         call = _Call(ref, bot_id, Op.POSITIONS, None)
-        rows = await self._read(call, lambda s: s.client.fetch_positions(None, _type(s, Market.FUTURES)), snapshot)
+        params = _type_of(Market.FUTURES)
+        if snapshot.resolved.exchange.value == "binance":
+            # positionRisk v3 (ccxt's default) dropped ``leverage``; v2 still states it (and
+            # weighs the same, 5).
+            params = {**params, "useV2": True}
+        rows = await self._read(call, lambda s: s.client.fetch_positions(None, params), snapshot)
         exchange = snapshot.resolved.exchange.value
         return [
             _position(p, self._size(exchange, str(p.get("symbol"))))
@@ -288,6 +310,38 @@ class GatewayService:
 
         view: BalanceView = await self._reads.get((ref.binding_id, snapshot.resolved.version_id, "balance"), fetch)
         return view
+
+    async def set_leverage(self, ref: BindingRef, symbol: str, leverage: int, *, bot_id: str | None = None) -> int:
+        """Set the account's leverage for ``symbol`` (a linear contract) to ``leverage``; returns it.
+
+        Idempotent: setting the leverage already in force succeeds (Bybit answers 110043 "leverage
+        not modified", taken as done). Recorded, budgeted and retried like every request; a paused
+        binding sends nothing (:class:`BindingPaused`); the binding's symbol guard applies
+        (:class:`GuardRefused`); a leverage the market does not allow is :class:`OrderRejected`.
+        OKX: cross margin (``mgnMode=cross``), the margin mode tradebind's orders use.
+        """
+        snapshot = self._snapshot(ref)
+        if snapshot.pause is not None:
+            raise BindingPaused(Verdict(snapshot.pause.verdict), snapshot.pause.fix)
+        self._check_market(snapshot, symbol)
+        if market_of(symbol) is not Market.FUTURES:
+            raise GuardRefused(f"symbol: {symbol} is a spot symbol; leverage applies to futures")
+        if isinstance(leverage, bool) or not isinstance(leverage, int) or not 1 <= leverage <= MAX_LEVERAGE:
+            raise GuardRefused(f"leverage: must be a whole number from 1 to {MAX_LEVERAGE}")
+        check_symbol(symbol, snapshot.guards)
+        exchange = snapshot.resolved.exchange.value
+        params = {"marginMode": "cross"} if exchange == "okx" else {}
+
+        async def send(session: VenueSession) -> Any:
+            try:
+                return await session.client.set_leverage(leverage, symbol, params)
+            except ccxt.BadRequest as exc:
+                if exchange == "bybit" and '"retCode":110043' in str(exc).replace(" ", ""):
+                    return {}  # already in force (Bybit v5 position/leverage: 110043 not modified)
+                raise
+
+        await self._read(_Call(ref, bot_id, Op.LEVERAGE, symbol), send, snapshot)
+        return leverage
 
     # -- guards and the circuit breaker -------------------------------------------------------
 
@@ -431,6 +485,21 @@ class GatewayService:
         def retriable(exc: BaseException) -> bool:
             return isinstance(exc, _Failed) and exc.transient and not (definite_only and exc.unknown_outcome)
 
+        # The first attempt runs bare (most requests succeed: no retry machinery per request);
+        # its failure, if retriable, is replayed as tenacity's first attempt, so the back-off
+        # schedule is the same.
+        try:
+            return await attempt()
+        except _Failed as failed:
+            if not retriable(failed):
+                raise
+            first: list[_Failed] = [failed]
+
+        async def replay() -> T:
+            if first:
+                raise first.pop()
+            return await attempt()
+
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(_Failed) & _Predicate(retriable),
             wait=wait_exponential_jitter(multiplier=0.2, max=5.0, jitter=0.1),
@@ -439,7 +508,7 @@ class GatewayService:
         )
         async for attempt_state in retrying:
             with attempt_state:
-                return await attempt()
+                return await replay()
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
     async def _request(
@@ -450,21 +519,30 @@ class GatewayService:
             raise BindingPaused(Verdict(snapshot.pause.verdict), snapshot.pause.fix)
         resolved = snapshot.resolved
         market = market_of(call.symbol) if call.symbol else resolved.binding.market
-        async with self._pool.use(call.ref.owner_id, resolved) as session:
-            ctx = AccountingContext(resolved.exchange.value, market, resolved.credential_id, self._ip)
-            limits = await self._pool.limits(
-                session,
-                market,
-                lambda: self._budget.acquire(charges(ctx, Op.MARKETS)),
-                lambda headers: self._budget.observe(observations(ctx, Op.MARKETS, headers)),
-            )
+        ctx = AccountingContext(resolved.exchange.value, market, resolved.credential_id, self._ip)
+        async with contextlib.AsyncExitStack() as stack:
+            # A fresh session loads markets (and Binance's exchangeInfo limits) first: public
+            # requests that fail like any other (maintenance, timeouts) before the signed one
+            # is sent. They are retried and reported as the request's failure, never raised raw.
+            try:
+                session = await stack.enter_async_context(self._pool.use(call.ref.owner_id, resolved))
+                limits = await self._pool.limits(
+                    session,
+                    market,
+                    lambda: self._budget.acquire(charges(ctx, Op.MARKETS)),
+                    lambda headers: self._budget.observe(observations(ctx, Op.MARKETS, headers)),
+                )
+            except _CALL_ERRORS as exc:
+                raise _not_sent(ctx.exchange, exc) from None
+            except (StoreError, VaultError) as exc:  # the key could not be opened (deleted, KEK down)
+                raise GatewayError(f"the binding's key could not be opened ({type(exc).__name__})") from None
             ctx = AccountingContext(ctx.exchange, market, ctx.account, ctx.ip, limits)
             await self._budget.acquire(charges(ctx, call.op, call.symbol))
             started = time.monotonic()
             failure: Failure | None = None
             try:
                 result = await fn(session)
-            except (TimeoutError, ccxt.BaseError, CallFailed, OSError) as exc:
+            except _CALL_ERRORS as exc:
                 failure = exc.failure if isinstance(exc, CallFailed) else session.adapter.errors.classify(exc)
                 failure = Failure(failure.verdict, failure.code, session.adapter.scrub(failure.message))
                 cause: BaseException = exc
@@ -501,13 +579,19 @@ class GatewayService:
             for label, result, elapsed in (calls or [("", outcome, latency_ms)])
         ]
         try:
-            await asyncio.gather(*(self._sink.record(e) for e in entries))
+            if len(entries) == 1:
+                await self._sink.record(entries[0])
+            else:
+                await asyncio.gather(*(self._sink.record(e) for e in entries))
         except RecordFailed:
             raise GatewayError("the request could not be recorded, so its result was not used") from None
 
     async def _pause(self, ref: BindingRef, session: VenueSession, market: Market, failure: Failure) -> None:
         adapter = session.adapter
-        verdict = failure.verdict or await adapter.resolve(failure, market, None, self._check_policy.egress_ips)
+        try:
+            verdict = failure.verdict or await adapter.resolve(failure, market, None, self._check_policy.egress_ips)
+        except _CALL_ERRORS as exc:  # the refusal's meaning could not be asked: keep the binding running
+            raise _Failed(Failure(Verdict.EXCHANGE_UNAVAILABLE, failure.code, failure.message), exc) from None
         fix = failure_fix(verdict, adapter.terms, adapter.failure_detail(verdict, failure))
         pause = self.controls(ref.owner_id).pause(
             ref.binding_id, verdict=verdict.value, fix=fix, version=session.version
@@ -518,14 +602,20 @@ class GatewayService:
     def _refusal(self, failed: _Failed, what: str) -> GatewayError:
         failure = failed.failure
         detail = f"{failure.code}: {failure.message}" if failure.code else failure.message
-        if isinstance(failed.cause, _REFUSALS) or (failure.verdict is None and not failed.transient):
+        refused = isinstance(failed.cause, _REFUSALS) or (failure.verdict is None and not failed.transient)
+        if failed.sent and refused:
             return OrderRejected(f"{what}: the exchange refused: {detail}")
         return GatewayError(f"{what}: {failure.verdict.value if failure.verdict else 'failed'}: {detail}")
 
     # -- helpers ----------------------------------------------------------------------------------
 
     def _snapshot(self, ref: BindingRef) -> BindingSnapshot:
-        return self.controls(ref.owner_id).snapshot(ref.binding_id)
+        # Read fresh for every request (~5 µs on SQLite): a replaced key, a changed guard or a
+        # pause from any process reaches the next request, with no cache to invalidate.
+        try:
+            return self._snapshots.snapshot(ref.owner_id, ref.binding_id)
+        except NotFound:
+            raise BindingNotFound("binding not found", field="binding_id") from None
 
     def _check_market(self, snapshot: BindingSnapshot, symbol: str) -> None:
         market = snapshot.resolved.binding.market
@@ -543,6 +633,14 @@ class GatewayService:
         return await asyncio.to_thread(repo.open, credential_id, purpose=purpose)
 
 
+def _not_sent(exchange: str, exc: Exception) -> _Failed:
+    """A failure before the signed request left, classified by the exchange's table."""
+    failure = exc.failure if isinstance(exc, CallFailed) else ADAPTERS[exchange].errors.classify(exc)
+    # Public requests carry no key, but the failure is reported, so keep it short and plain.
+    verdict = failure.verdict or Verdict.EXCHANGE_UNAVAILABLE  # a public request says nothing of the key
+    return _Failed(Failure(verdict, failure.code, failure.message[:200]), exc, sent=False)
+
+
 class _Predicate:
     """A tenacity retry condition from a predicate on the raised exception."""
 
@@ -556,6 +654,10 @@ class _Predicate:
 
 def _type(session: VenueSession, market: Market) -> dict[str, Any]:
     """ccxt params selecting the market's account for calls without a symbol."""
+    return _type_of(market)
+
+
+def _type_of(market: Market) -> dict[str, Any]:
     if market is Market.SPOT:
         return {"type": "spot"}
     return {"type": "swap", "subType": "linear"}

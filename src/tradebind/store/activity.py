@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from tradebind.store.engine import Store
 from tradebind.store.tables import ActivityHeadRow, ActivityRow, utcnow
@@ -38,7 +39,9 @@ __all__ = [
     "ActivityEntry",
     "ActivityRepository",
     "ChainBreak",
+    "NewEntry",
     "append",
+    "append_many",
     "entry_hash",
     "verify",
 ]
@@ -121,38 +124,100 @@ def append(
     """Append one entry to ``chain`` inside the caller's transaction (so it commits or rolls back
     with the action it records). ``details`` must be JSON of non-secret values."""
     head = _lock_head(session, chain)
-    seq = head.seq + 1
-    at = utcnow()
-    details_text = _canonical(dict(details or {}))
-    digest = entry_hash(
-        head.hash,
-        chain=chain,
-        seq=seq,
-        at=at,
-        actor=actor,
-        action=action,
-        credential_id=credential_id,
-        purpose=purpose,
-        result=result,
-        details=details_text,
-    )
-    row = ActivityRow(
-        chain=chain,
-        seq=seq,
-        at=at,
-        actor=actor,
-        action=action,
-        credential_id=credential_id,
-        purpose=purpose,
-        result=result,
-        details=details_text,
-        prev_hash=head.hash,
-        hash=digest,
-    )
+    row = _next_row(head, NewEntry(actor, action, result, credential_id, purpose, details or {}))
     session.add(row)
-    head.seq, head.hash = seq, digest
     session.flush()
     return _entry(row)
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """An entry to append: who did what, to which credential, why, how it ended (non-secret)."""
+
+    actor: str
+    action: str
+    result: str
+    credential_id: str | None = None
+    purpose: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+def append_many(session: Session | Connection, chain: str, entries: Sequence[NewEntry]) -> None:
+    """Append ``entries`` to ``chain`` in order inside the caller's transaction: the same chain
+    as that many :func:`append` calls, for one head lock, one multi-row insert and one head
+    update (bulk writers such as the gateway's request records). Prepared Core statements, not
+    ORM units of work: this runs once per exchange request."""
+    if not entries:
+        return
+    conn = session.connection() if isinstance(session, Session) else session
+    dialect = conn.dialect.name
+    conn.execute(_HEAD_INSERT["postgresql" if dialect == "postgresql" else "sqlite"], {"chain": chain})
+    seq, prev = conn.execute(_HEAD_FOR_UPDATE, {"c": chain}).one()
+    rows = []
+    for e in entries:
+        seq += 1
+        values = _values(chain, seq, prev, e)
+        prev = values["hash"]
+        rows.append(values)
+    conn.execute(_ROWS_INSERT, rows)
+    conn.execute(_HEAD_UPDATE, {"c": chain, "s": seq, "h": prev})
+    if isinstance(session, Session):
+        cached = session.identity_map.get(identity_key(ActivityHeadRow, chain))
+        if cached is not None:
+            session.expire(cached)  # an ORM append later in this transaction re-reads the head
+
+
+_HEAD_INSERT = {
+    name: ins(ActivityHeadRow).values(chain=bindparam("chain"), seq=0, hash=GENESIS).on_conflict_do_nothing()
+    for name, ins in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+_HEAD_FOR_UPDATE = (
+    select(ActivityHeadRow.seq, ActivityHeadRow.hash).where(ActivityHeadRow.chain == bindparam("c")).with_for_update()
+)
+_HEAD_UPDATE = (
+    update(ActivityHeadRow)
+    .where(ActivityHeadRow.chain == bindparam("c"))
+    .values(seq=bindparam("s"), hash=bindparam("h"))
+)
+_ROWS_INSERT = insert(ActivityRow)
+
+
+def _values(chain: str, seq: int, prev_hash: str, e: NewEntry) -> dict[str, Any]:
+    """The column values of entry ``seq`` of ``chain`` following ``prev_hash``."""
+    at = utcnow()
+    details_text = _canonical(dict(e.details))
+    digest = entry_hash(
+        prev_hash,
+        chain=chain,
+        seq=seq,
+        at=at,
+        actor=e.actor,
+        action=e.action,
+        credential_id=e.credential_id,
+        purpose=e.purpose,
+        result=e.result,
+        details=details_text,
+    )
+    return {
+        "chain": chain,
+        "seq": seq,
+        "at": at,
+        "actor": e.actor,
+        "action": e.action,
+        "credential_id": e.credential_id,
+        "purpose": e.purpose,
+        "result": e.result,
+        "details": details_text,
+        "prev_hash": prev_hash,
+        "hash": digest,
+    }
+
+
+def _next_row(head: ActivityHeadRow, e: NewEntry) -> ActivityRow:
+    """The row following ``head`` (which moves to it)."""
+    row = ActivityRow(**_values(head.chain, head.seq + 1, head.hash, e))
+    head.seq, head.hash = row.seq, row.hash
+    return row
 
 
 def _entry(row: ActivityRow) -> ActivityEntry:

@@ -86,6 +86,13 @@ class Store:
         with self._writer.begin() as session:
             yield session
 
+    def dedicated_writer(self) -> Connection:
+        """A connection for one long-lived writer (e.g. the gateway's request records): its
+        transactions are writes (``BEGIN IMMEDIATE`` on SQLite). Per-connection settings the
+        writer changes must not reach other users, so end it with ``invalidate()`` (closes the
+        DBAPI connection instead of returning it to the pool)."""
+        return self.engine.connect().execution_options(**{_WRITE: True})
+
     def close(self) -> None:
         self.engine.dispose()
 

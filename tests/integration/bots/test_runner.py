@@ -238,6 +238,35 @@ async def test_a_futures_short_deal_takes_profit_with_reduce_only_orders(
         await rig.close()
 
 
+@pytest.mark.parametrize("exchange", ["binance", "okx", "bybit"])
+async def test_a_futures_bot_trades_at_its_leverage_and_sets_it_again_after_a_restart(
+    fresh_sandbox: SandboxServer, tmp_path: Path, exchange: str
+) -> None:
+    params = {**PARAMS, "market": "futures", "leverage": 4, "max_safety_orders": 1}
+    rig = Rig(fresh_sandbox, tmp_path, market="futures", params=params, exchange=exchange)
+    ref = BindingRef(rig.owner_id, str(rig.bot.binding_id))
+    try:
+        await rig.runner().tick()
+        (position,) = await rig.gateway.positions(ref)
+        assert position.leverage == 4
+        # The exchange's own figures: the position's initial margin is its notional over 4.
+        margin = Decimal(rig.control.balances(exchange, rig.account)["margin"]["position_initial_margin"])
+        assert margin == pytest.approx(position.contracts * position.mark_price / 4, rel=Decimal("0.01"))
+
+        # Someone changes the account's leverage while no worker runs; a restarted worker sets
+        # the bot's again before it acts.
+        await rig.gateway.set_leverage(ref, "BTC/USDT:USDT", 2)
+        assert [p.leverage for p in await rig.gateway.positions(ref)] == [2]
+        restarted = rig.runner()
+        await restarted.tick()
+        assert [p.leverage for p in await rig.gateway.positions(ref)] == [4]
+        requests = [e for e in ActivityRepository(rig.store, rig.owner_id).recent(limit=200)
+                    if e.action == "exchange.request" and " leverage " in f"{e.purpose} "]  # fmt: skip
+        assert len(requests) == 3  # the first worker's, the change, the restarted worker's
+    finally:
+        await rig.close()
+
+
 async def test_a_bot_with_parameters_it_cannot_run_with_is_marked_failed(rig: Rig) -> None:
     bots = BotRepository(rig.store, rig.owner_id)
     bots.configure(rig.bot.id, params={**PARAMS, "take_profit_pct": "0"})
@@ -247,3 +276,19 @@ async def test_a_bot_with_parameters_it_cannot_run_with_is_marked_failed(rig: Ri
     (entry,) = ActivityRepository(rig.store, rig.owner_id).recent(limit=1)
     assert (entry.action, entry.actor) == ("bot.state", f"bot:{rig.bot.id}")
     assert "take_profit_pct" in entry.details["reason"]
+
+
+async def test_a_futures_bot_whose_leverage_the_exchange_refuses_is_marked_failed_before_any_order(
+    fresh_sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    # OKX allows BTC-USDT-SWAP up to 100x (the sandbox's instrument, as OKX's): 101 is refused.
+    params = {**PARAMS, "market": "futures", "leverage": 101}
+    rig = Rig(fresh_sandbox, tmp_path, market="futures", params=params)
+    try:
+        await rig.runner().tick()
+        bot = BotRepository(rig.store, rig.owner_id).get(rig.bot.id)
+        assert bot.state is BotState.FAILED
+        assert rig.exchange_orders() == {}
+        assert rig.deals.deals(rig.bot.id) == []
+    finally:
+        await rig.close()

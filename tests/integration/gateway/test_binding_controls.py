@@ -13,7 +13,7 @@ import pytest
 from tests.integration.store.support import BACKENDS, binance_material, database
 from tradebind.store import BindingRepository, CredentialRepository, NotFound, OwnerDirectory, Store
 from tradebind.store.activity import ActivityRepository
-from tradebind.store.binding_controls import BindingControls, BindingGuards
+from tradebind.store.binding_controls import BindingControls, BindingGuards, SnapshotReader
 from tradebind.vault import EnvelopeVault, LocalFileKekProvider
 
 
@@ -105,3 +105,27 @@ def test_deleting_the_binding_takes_its_controls_along(store: Store, setup: Setu
     with store.engine.connect() as conn:
         for table in ("binding_guards", "binding_pauses", "gateway_sent_orders"):
             assert conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar() == 0  # noqa: S608
+
+
+def test_the_gateways_snapshot_reader_reads_what_binding_controls_read(store: Store, setup: Setup) -> None:
+    owner, credential_id, binding_id, credentials = setup
+    controls = BindingControls(store, owner)
+    reader = SnapshotReader(store)
+    try:
+        assert reader.snapshot(owner, binding_id) == controls.snapshot(binding_id)
+        credentials.replace_material(credential_id, binance_material())
+        controls.set_guards(binding_id, allowed_symbols=["BTC/USDT", "ETH/USDT"], max_order_value="250.5")
+        controls.pause(binding_id, verdict="INVALID_KEY", fix="create a new key", version=2)
+        now = reader.snapshot(owner, binding_id)  # the very next read: no cache to go stale
+        assert now == controls.snapshot(binding_id)
+        assert (now.resolved.version, now.guards.allowed_symbols) == (2, ("BTC/USDT", "ETH/USDT"))
+        assert now.pause is not None
+        assert now.pause.paused_at.tzinfo is not None
+        mallory = OwnerDirectory(store).create("mallory").id
+        with pytest.raises(NotFound):
+            reader.snapshot(mallory, binding_id)
+        BindingRepository(store, owner).delete(binding_id)
+        with pytest.raises(NotFound):
+            reader.snapshot(owner, binding_id)
+    finally:
+        reader.close()

@@ -66,3 +66,20 @@ def test_okx_counts_trade_endpoints_per_instrument() -> None:
     ]
     assert charges(ctx("okx"), Op.BALANCE) == [Charge("acct:cred-1:okx:account/balance", 1, 10, 2000)]
     assert observations(ctx("okx"), Op.PLACE, {"anything": "1"}) == []
+
+
+def test_setting_leverage_is_charged_where_each_exchange_counts_it() -> None:
+    futures = Market.FUTURES
+    # Binance: POST /fapi/v1/leverage weighs 1 of the /fapi minute, and is no order.
+    assert charges(ctx("binance", futures), Op.LEVERAGE, "BTC/USDT:USDT") == [
+        Charge("ip:10.0.0.1:binance:fapi:weight-1m", 1, 2400, 60_000)
+    ]
+    # Bybit: /v5/position/set-leverage, 10 per second per UID, plus the IP's 600 per 5 s.
+    assert charges(ctx("bybit", futures), Op.LEVERAGE, "BTC/USDT:USDT") == [
+        Charge("ip:10.0.0.1:bybit", 1, 600, 5000),
+        Charge("acct:cred-1:bybit:/v5/position/set-leverage", 1, 10, 1000),
+    ]
+    # OKX: account/set-leverage, 20 per 2 s per user (not per instrument).
+    assert charges(ctx("okx", futures), Op.LEVERAGE, "BTC/USDT:USDT") == [
+        Charge("acct:cred-1:okx:account/set-leverage", 1, 20, 2000)
+    ]
