@@ -14,10 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, TypeDecorator, UniqueConstraint, func, select
-from sqlalchemy.engine import Dialect
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -28,29 +26,9 @@ from tradebind.store.errors import Conflict, NotFound
 from tradebind.store.owners import new_id
 from tradebind.store.scope import OwnerScoped
 from tradebind.store.tables import ID, Base, BotRow, UtcDateTime, utcnow
+from tradebind.store.types import AMOUNT
 
 __all__ = ["DealOrderRecord", "DealOrderRow", "DealRecord", "DealRepository", "DealRow", "bots_in_state"]
-
-
-class DecimalText(TypeDecorator[Decimal]):
-    """Exact decimals as canonical text: SQLite keeps NUMERIC as a binary float, which would turn
-    ``64000.01`` into ``64000.010000000002``; text round-trips every amount on both backends."""
-
-    impl = String(48)
-    cache_ok = True
-
-    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
-        if value is None:
-            return None
-        if not isinstance(value, Decimal) or not value.is_finite():
-            raise ValueError("a finite Decimal is required")
-        return format(value.normalize() if value else Decimal(0), "f")
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        return None if value is None else Decimal(value)
-
-
-AMOUNT = DecimalText()
 
 
 class DealRow(Base):

@@ -11,10 +11,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Numeric, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tradebind.store.tables import ID, Base, UtcDateTime
+from tradebind.store.types import AMOUNT
 
 __all__ = ["BindingGuardRow", "BindingPauseRow", "SentOrderRow"]
 
@@ -28,7 +29,7 @@ class BindingGuardRow(Base):
     binding_id: Mapped[str] = mapped_column(ID, ForeignKey("bindings.id", ondelete="CASCADE"), primary_key=True)
     owner_id: Mapped[str] = mapped_column(ID, index=True)
     allowed_symbols: Mapped[list[Any]] = mapped_column(JSON)
-    max_order_value: Mapped[Decimal | None] = mapped_column(Numeric(38, 18, asdecimal=True), nullable=True)
+    max_order_value: Mapped[Decimal | None] = mapped_column(AMOUNT, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

@@ -129,3 +129,12 @@ def test_the_gateways_snapshot_reader_reads_what_binding_controls_read(store: St
             reader.snapshot(owner, binding_id)
     finally:
         reader.close()
+
+
+def test_the_maximum_order_value_reads_back_exactly(store: Store, setup: Setup) -> None:
+    # 123.45 has no exact binary float: stored as NUMERIC on SQLite it came back 123.450000000000002842.
+    owner, _, binding_id, _ = setup
+    controls = BindingControls(store, owner)
+    controls.set_guards(binding_id, max_order_value="123.45")
+    assert str(controls.guards(binding_id).max_order_value) == "123.45"
+    assert str(controls.snapshot(binding_id).guards.max_order_value) == "123.45"

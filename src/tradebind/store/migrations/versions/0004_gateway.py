@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("binding_id", sa.String(length=36), nullable=False),
         sa.Column("owner_id", sa.String(length=36), nullable=False),
         sa.Column("allowed_symbols", sa.JSON(), nullable=False),
-        sa.Column("max_order_value", sa.Numeric(38, 18, asdecimal=True), nullable=True),
+        sa.Column("max_order_value", sa.String(length=48), nullable=True),  # store.types.DecimalText
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["binding_id"], ["bindings.id"], name=op.f("fk_binding_guards_binding_id_bindings"), ondelete="CASCADE"
