@@ -298,12 +298,7 @@ class BindingControls(OwnerScoped):
         return True
 
     def _binding(self, session: Session, binding_id: str) -> BindingRow:
-        row = session.scalars(
-            select(BindingRow).where(BindingRow.owner_id == self._owner, BindingRow.id == binding_id)
-        ).one_or_none()
-        if row is None:
-            raise NotFound("binding not found")
-        return row
+        return self._owned(session, BindingRow, binding_id, "binding")
 
 
 def _guards(row: BindingGuardRow | None) -> BindingGuards:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from tradebind.domain.credentials import Binding, Exchange, ResolvedBinding
 from tradebind.domain.market import Market
 from tradebind.store.credentials import active_bots
-from tradebind.store.errors import Conflict, InUse, NotFound
+from tradebind.store.errors import Conflict, InUse
 from tradebind.store.owners import new_id
 from tradebind.store.scope import OwnerScoped, check_choice, check_label
 from tradebind.store.tables import BindingRow, BotRow, CredentialRow, CredentialVersionRow, utcnow
@@ -119,17 +119,7 @@ class BindingRepository(OwnerScoped):
             )
 
     def _row(self, session: Session, binding_id: str) -> BindingRow:
-        row = session.scalars(
-            select(BindingRow).where(BindingRow.owner_id == self._owner, BindingRow.id == binding_id)
-        ).one_or_none()
-        if row is None:
-            raise NotFound("binding not found")
-        return row
+        return self._owned(session, BindingRow, binding_id, "binding")
 
     def _credential(self, session: Session, credential_id: str) -> CredentialRow:
-        row = session.scalars(
-            select(CredentialRow).where(CredentialRow.owner_id == self._owner, CredentialRow.id == credential_id)
-        ).one_or_none()
-        if row is None:
-            raise NotFound("credential not found")
-        return row
+        return self._owned(session, CredentialRow, credential_id, "credential")

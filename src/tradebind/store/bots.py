@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tradebind.domain.credentials import Bot, BotState
-from tradebind.store.errors import Conflict, Invalid, NotFound
+from tradebind.store.errors import Conflict, Invalid
 from tradebind.store.owners import new_id
 from tradebind.store.scope import OwnerScoped, check_choice, check_label
 from tradebind.store.tables import BindingRow, BotRow, utcnow
@@ -136,14 +136,7 @@ class BotRepository(OwnerScoped):
             self._log(session, "bot.delete", details={"bot": row.id, "name": row.name})
 
     def _row(self, session: Session, bot_id: str) -> BotRow:
-        row = session.scalars(select(BotRow).where(BotRow.owner_id == self._owner, BotRow.id == bot_id)).one_or_none()
-        if row is None:
-            raise NotFound("bot not found")
-        return row
+        return self._owned(session, BotRow, bot_id, "bot")
 
     def _binding(self, session: Session, binding_id: str) -> None:
-        found = session.scalars(
-            select(BindingRow.id).where(BindingRow.owner_id == self._owner, BindingRow.id == binding_id)
-        ).one_or_none()
-        if found is None:
-            raise NotFound("binding not found", field="binding_id")
+        self._owned(session, BindingRow, binding_id, "binding", field="binding_id")

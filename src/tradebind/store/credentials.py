@@ -333,11 +333,7 @@ class CredentialRepository(OwnerScoped):
     # -- helpers -----------------------------------------------------------------------------
 
     def _row(self, session: Session, credential_id: str, *, lock: bool = False) -> CredentialRow:
-        query = select(CredentialRow).where(CredentialRow.owner_id == self._owner, CredentialRow.id == credential_id)
-        row = session.scalars(query.with_for_update() if lock else query).one_or_none()
-        if row is None:
-            raise NotFound("credential not found")
-        return row
+        return self._owned(session, CredentialRow, credential_id, "credential", lock=lock)
 
     def _current_version(self, session: Session, row: CredentialRow) -> CredentialVersionRow:
         return session.scalars(

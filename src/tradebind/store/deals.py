@@ -303,12 +303,7 @@ class DealRepository(OwnerScoped):
             return _deal(row, self._orders(session, [row.id])[row.id])
 
     def _row(self, session: Session, deal_id: str) -> DealRow:
-        row = session.scalars(
-            select(DealRow).where(DealRow.owner_id == self._owner, DealRow.id == deal_id)
-        ).one_or_none()
-        if row is None:
-            raise NotFound("deal not found", field="deal_id")
-        return row
+        return self._owned(session, DealRow, deal_id, "deal", field="deal_id")
 
     def _orders(self, session: Session, deal_ids: list[str]) -> dict[str, list[DealOrderRow]]:
         found: dict[str, list[DealOrderRow]] = {d: [] for d in deal_ids}

@@ -6,15 +6,20 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from tradebind.store import activity
 from tradebind.store.engine import Store
-from tradebind.store.errors import Invalid
+from tradebind.store.errors import Invalid, NotFound
+from tradebind.store.tables import Base
 
 __all__ = ["OwnerScoped", "check_choice", "check_label"]
 
 E = TypeVar("E", bound=StrEnum)
+
+
+R = TypeVar("R", bound=Base)  # a table with ``id`` and ``owner_id`` columns
 
 
 def check_label(value: str, field: str = "label", *, max_len: int = 200) -> str:
@@ -49,6 +54,28 @@ class OwnerScoped:
     @property
     def owner_id(self) -> str:
         return self._owner
+
+    def _owned(
+        self,
+        session: Session,
+        model: type[R],
+        record_id: str,
+        what: str,
+        *,
+        field: str | None = None,
+        lock: bool = False,
+    ) -> R:
+        """This owner's ``model`` row ``record_id``, else :class:`NotFound` ("<what> not found").
+
+        Another owner's id reads exactly like a missing one. ``lock`` takes a row lock
+        (``FOR UPDATE`` on PostgreSQL) for read-modify-write sequences.
+        """
+        columns = inspect(model).c
+        query = select(model).where(columns["owner_id"] == self._owner, columns["id"] == record_id)
+        row = session.scalars(query.with_for_update() if lock else query).one_or_none()
+        if row is None:
+            raise NotFound(f"{what} not found", field=field)
+        return row
 
     def _log(
         self,
