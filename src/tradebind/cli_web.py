@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -117,6 +119,7 @@ def demo_command(
     except SandboxNotReady as exc:
         typer.echo(f"error: the sandbox exchange did not start (is port {sandbox_port} free?): {exc}", err=True)
         raise typer.Exit(1) from None
+    worker, worker_log = _start_worker(process.url, data_dir)
     try:
         _fund_demo(process.url)
         shown = f"[{host}]" if ":" in host else host
@@ -129,8 +132,34 @@ def demo_command(
             f"  2. Create an API key on the demo exchange: {process.url}/binance/  (tick read + spot,",
             "     IP restriction 127.0.0.1; OKX at /okx/ also asks for a passphrase).",
             "  3. In the cabinet, Add API key: paste the key and secret; you see CONNECTED and the balance.",
+            "  4. Bots -> New bot on that binding, start it: it trades on the demo exchange.",
+            f"bots worker running (pid {worker.pid}, log {worker_log}).",
             f"Data directory: {data_dir}. Stop with Ctrl+C.",
         ]
         _run(host, port, process.url, None, banner)
     finally:
+        _stop(worker)
         process.stop()
+
+
+def _start_worker(sandbox_url: str, data_dir: Path) -> tuple[subprocess.Popen[bytes], Path]:
+    """``tradebind worker`` against the demo's sandbox, as its own process (what a deployment runs)."""
+    script = Path(sys.executable).with_name("tradebind")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "tradebind.cli"]
+    log_path = data_dir / "worker.log"
+    with log_path.open("ab") as log:
+        # Our own entry point and arguments, no shell; the child inherits TRADEBIND_DATA_DIR.
+        worker = subprocess.Popen(  # noqa: S603
+            [*command, "worker", "--sandbox-url", sandbox_url], stdout=log, stderr=subprocess.STDOUT
+        )
+    return worker, log_path
+
+
+def _stop(child: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (the worker finishes its tick), then SIGKILL if it does not stop in time."""
+    child.terminate()
+    try:
+        child.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()

@@ -74,6 +74,10 @@ def test_demo_runs_the_cabinet_with_a_funded_sandbox(tmp_path: Path) -> None:
     args = ["demo", "--port", str(port), "--sandbox-port", str(sandbox_port)]
     with _running(args, env, "Stop with Ctrl+C") as banner:
         text = "\n".join(banner)
+        found = re.search(r"bots worker running \(pid (\d+)", text)
+        assert found, text
+        worker_pid = int(found.group(1))
+        assert _alive(worker_pid)
         assert f"http://127.0.0.1:{port}/signup" in text
         assert f"http://127.0.0.1:{sandbox_port}/binance/" in text
         assert _wait_http(f"http://127.0.0.1:{port}/signup").status_code == 200
@@ -85,8 +89,25 @@ def test_demo_runs_the_cabinet_with_a_funded_sandbox(tmp_path: Path) -> None:
         assert balances["wallets"]["spot"]["USDT"]["free"] == "10000"
         page = requests.get(f"http://127.0.0.1:{sandbox_port}/binance/", timeout=10)
         assert "API Management" in page.text
+        worker_log = tmp_path / "data" / "worker.log"
+        deadline = time.monotonic() + 30
+        while "tradebind worker" not in worker_log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)  # waiting for the worker's start line (a condition with a deadline)
+        assert "tradebind worker" in worker_log.read_text()
     assert (tmp_path / "data" / "tradebind.sqlite3").exists()
     assert (tmp_path / "data" / "sandbox-state.json").exists()
+    # The demo stopped its worker with it: no orphan keeps trading.
+    assert not _alive(worker_pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie still answers kill(0): count it dead once it has exited.
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"
 
 
 def test_serve_uses_the_data_directory(tmp_path: Path) -> None:
