@@ -107,7 +107,7 @@ class Pipeline:
         ip = client_ip(request)
         headers: dict[str, str] = {}
         try:
-            await apply_latency(self.venue)
+            await apply_latency(self.venue, request)
             raw_query = request.rel_url.raw_query_string
             raw_body = (await request.read()).decode("utf-8", errors="replace")
             call = Call(ip, self.venue.clock.now_ms(), parse_unsigned(raw_query, raw_body), headers)

@@ -106,7 +106,7 @@ class Pipeline:
                 self.limiter.hit_ip(client_ip(request), venue.clock.now_ms())
             except SandboxError as exc:
                 return self._error(exc, spot=False, headers={})
-            await apply_latency(venue)
+            await apply_latency(venue, request)
             headers: dict[str, str] = {}  # the rate-limit headers, once the UID is known
             spot = False
             try:

@@ -79,7 +79,7 @@ class Pipeline:
 
     def route(self, endpoint: Endpoint, handler: Handler) -> web.RouteDef:
         async def serve(request: web.Request) -> web.StreamResponse:
-            await apply_latency(self.venue)
+            await apply_latency(self.venue, request)
             try:
                 call = await self._admit(endpoint, request)
                 server_error = self.venue.faults.trip(FaultKind.SERVER_ERROR) is not None

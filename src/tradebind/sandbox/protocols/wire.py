@@ -21,10 +21,16 @@ def client_ip(request: web.Request) -> str:
     return request.remote or ""
 
 
-async def apply_latency(venue: Venue) -> None:
-    """Delay a request while a ``latency`` fault is active."""
+async def apply_latency(venue: Venue, request: web.Request) -> None:
+    """Delay a request while a ``latency`` fault is active.
+
+    The whole request is read first: a slow exchange has still received it, so a client that gives
+    up while waiting leaves an order of unknown outcome (executed, unanswered), as on the real
+    exchanges. aiohttp caches the body, so handlers read it again at no cost.
+    """
     fault = venue.faults.trip(FaultKind.LATENCY)
     if fault is not None:
+        await request.read()
         await asyncio.sleep(fault.number("ms") / 1000)
 
 
