@@ -11,10 +11,14 @@ through a cycle (set with the control API) so safety orders and take profits fil
 cycle. Every signed request is counted through the gateway's request sink (a counting wrapper
 around the activity-log sink); public ticker/market reads are counted by the market data.
 
-Key replacement: half-way through, one binding's credential gets new key material
-(``CredentialRepository.replace_material``, a second API key of the same account); the figure is
-the time from that commit to the first request signed with the new version, and the check that
-no request signed with the old version starts after that point.
+Key replacement: half-way through, the credentials of ``--replace`` bindings (10 by default, 100
+bots) get new key material, one after another (``CredentialRepository.replace_material``, a
+second API key of the same account). Right after each commit, one request per bot of the
+binding is sent through the gateway (a look-up recorded as ``probe:<bot>``, as each bot's next
+request would be if it came at once): the time to the last of them answered is the key's reach.
+Also per binding, from its commit: the first request signed with the new version, and each bot's
+own next request (which comes when the runner gets to the bot: under this load the bots queue for
+their turn). Every request on those bindings sent after the commit is checked for the old version.
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import itertools
 import statistics
 import tempfile
 import time
@@ -37,6 +40,7 @@ from tradebind.bots.market_data import CcxtMarketData
 from tradebind.bots.runner import BotRunner, RunnerConfig
 from tradebind.domain.key_material import validate_key_material
 from tradebind.exchanges.base import Endpoint
+from tradebind.gateway.api import BindingRef
 from tradebind.gateway.records import ActivityRequestSink, RequestRecord
 from tradebind.gateway.service import GatewayService
 from tradebind.sandbox.server import SandboxProcess
@@ -44,6 +48,7 @@ from tradebind.store import BindingRepository, BotRepository, CredentialReposito
 from tradebind.vault import EnvelopeVault, LocalFileKekProvider
 
 EXCHANGE = "okx"
+PROBE = "probe:"
 PASSPHRASE = "Bench-pass-1"
 CYCLE = ["65000", "64300", "63600", "64700", "65600"]
 PARAMS: dict[str, Any] = {
@@ -62,43 +67,54 @@ class CountingSink:
     inner: ActivityRequestSink
     by_op: Counter[str] = field(default_factory=Counter)
     by_result: Counter[str] = field(default_factory=Counter)
-    watched: str | None = None  # binding id whose key gets replaced
-    versions: list[tuple[float, int]] = field(default_factory=list)  # (finished at, version) of its requests
+    watched: set[str] = field(default_factory=set)  # binding ids whose keys get replaced
+    # (sent at, epoch s; binding, bot, version) of the watched bindings' requests
+    requests: list[tuple[float, str, str | None, int]] = field(default_factory=list)
 
     async def record(self, entry: RequestRecord) -> None:
         self.by_op[entry.endpoint.split(" ")[1]] += 1  # "okx place BTC/USDT ..."
         self.by_result[entry.result] += 1
-        if entry.binding_id == self.watched:
-            # The record is written after the response: the request started latency_ms earlier.
-            self.versions.append((time.monotonic() - entry.latency_ms / 1000, entry.version))
+        if entry.binding_id in self.watched:
+            assert entry.sent_at is not None
+            self.requests.append((entry.sent_at, entry.binding_id, entry.bot_id, entry.version))
         await self.inner.record(entry)
 
     async def close(self) -> None:
         await self.inner.close()
 
 
-def seed(store: Store, vault: EnvelopeVault, control: Control, bindings: int, per_binding: int) -> tuple[str, str, str]:
-    """Accounts, keys, credentials, spot bindings, running bots; (owner, credential, account) of binding 0."""
+@dataclass(frozen=True)
+class Seeded:
+    binding_id: str
+    credential_id: str
+    account: str
+    bots: tuple[str, ...]
+
+
+def seed(
+    store: Store, vault: EnvelopeVault, control: Control, bindings: int, per_binding: int
+) -> tuple[str, list[Seeded]]:
+    """Accounts, keys, credentials, spot bindings, running bots: the owner and every binding."""
     owner = OwnerDirectory(store).create("bench")
     creds, binds, bots = (
         CredentialRepository(store, vault, owner.id),
         BindingRepository(store, owner.id),
         BotRepository(store, owner.id),
     )
-    first: tuple[str, str, str] | None = None
+    seeded: list[Seeded] = []
     for b in range(bindings):
         account = f"bench-{b:03d}"
         key = control.create_key(EXCHANGE, account, ["read", "trade"], passphrase=PASSPHRASE)
         control.deposit(EXCHANGE, account, "trading", "USDT", "1000000")
         cred = creds.add(validate_key_material(EXCHANGE, key["api_key"], key["secret"], PASSPHRASE), account)
         binding = binds.add(cred.id, "spot", account)
+        bot_ids = []
         for n in range(per_binding):
             bot = bots.add(f"dca {b}-{n}", binding.id, "BTC/USDT", "dca", PARAMS)
             bots.set_state(bot.id, "running")
-        if first is None:
-            first = (owner.id, cred.id, account)
-    assert first is not None
-    return first
+            bot_ids.append(bot.id)
+        seeded.append(Seeded(binding.id, cred.id, account, tuple(bot_ids)))
+    return owner.id, seeded
 
 
 async def drive_prices(control: Control, hold_s: float, stop: asyncio.Event) -> None:
@@ -117,10 +133,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         store = Store.open(f"sqlite:///{Path(tmp) / 'data' / 'tradebind.sqlite3'}")
         vault = EnvelopeVault(LocalFileKekProvider(Path(tmp) / "tradebind.kek"))
         started = time.monotonic()
-        owner_id, cred_id, account = seed(store, vault, control, args.bindings, args.bots_per_binding)
+        owner_id, seeded = seed(store, vault, control, args.bindings, args.bots_per_binding)
         seed_s = time.monotonic() - started
-        watched = BindingRepository(store, owner_id).all(credential_id=cred_id)[0].id
-        sink = CountingSink(ActivityRequestSink(store), watched=watched)
+        replaced = seeded[: args.replace]
+        sink = CountingSink(ActivityRequestSink(store), watched={s.binding_id for s in replaced})
         gateway = GatewayService(store, vault, Endpoint(sandbox_url=sandbox.url), sink=sink)
         market = CcxtMarketData(sandbox.url)
         runner = BotRunner(store, gateway, market, config=RunnerConfig(interval_s=args.interval))
@@ -130,10 +146,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         loop = asyncio.create_task(runner.run())
         t0 = time.monotonic()
         await asyncio.sleep(args.seconds / 2)
-        new_key = control.create_key(EXCHANGE, account, ["read", "trade"], passphrase=PASSPHRASE)
-        material = validate_key_material(EXCHANGE, new_key["api_key"], new_key["secret"], PASSPHRASE)
-        await asyncio.to_thread(CredentialRepository(store, vault, owner_id).replace_material, cred_id, material)
-        replaced_at = time.monotonic()
+        replaced_at: dict[str, float] = {}
+        probes: list[asyncio.Task[float]] = []
+        for one in replaced:
+            new_key = control.create_key(EXCHANGE, one.account, ["read", "trade"], passphrase=PASSPHRASE)
+            material = validate_key_material(EXCHANGE, new_key["api_key"], new_key["secret"], PASSPHRASE)
+            repo = CredentialRepository(store, vault, owner_id)
+            await asyncio.to_thread(repo.replace_material, one.credential_id, material)
+            replaced_at[one.binding_id] = time.time()  # committed
+            ref = BindingRef(owner_id, one.binding_id)
+            probes += [asyncio.create_task(_probe(gateway, ref, bot, n)) for n, bot in enumerate(one.bots)]
+        answered = await asyncio.gather(*probes)
         await asyncio.sleep(args.seconds / 2)
         runner.stop()
         await loop
@@ -146,9 +169,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         store.close()
 
     signed = sum(sink.by_op.values())
-    new_version = [t for t, v in sink.versions if v == 2]
-    old_after = [t for t, v in sink.versions if v == 1 and t > replaced_at]
-    first_new = min(new_version) - replaced_at if new_version else None
+    reach = _replacement_reach(sink.requests, replaced_at, args.bots_per_binding)
+    per_binding = args.bots_per_binding
+    probe_last = [
+        max(answered[i * per_binding : (i + 1) * per_binding]) - at for i, at in enumerate(replaced_at.values())
+    ]
     rate_limited = sum(n for result, n in sink.by_result.items() if "RATE_LIMITED" in result or "429" in result)
     return {
         "bots": args.bindings * args.bots_per_binding,
@@ -166,17 +191,57 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "by_op": dict(sink.by_op),
         "rate_limited_429": rate_limited,
         "results": dict(sink.by_result.most_common(8)),
-        "key_replacement_to_first_new_request_s": None if first_new is None else round(first_new, 3),
-        "old_key_requests_started_after_replacement": len(old_after),
-        "old_key_last_started_after_replacement_s": round(max(old_after) - replaced_at, 3) if old_after else None,
-        "median_gap_between_watched_requests_s": _median_gap([t for t, _ in sink.versions]),
+        "bot_step_interval_s": round(elapsed / max(runner.steps / (args.bindings * args.bots_per_binding), 1), 1),
+        "key_replacement_to_last_bot_answered_on_new_key_s": _spread(probe_last),
+        **reach,
     }
 
 
-def _median_gap(times: list[float]) -> float | None:
-    ordered = sorted(times)
-    gaps = [b - a for a, b in itertools.pairwise(ordered)]
-    return round(statistics.median(gaps), 3) if gaps else None
+async def _probe(gateway: GatewayService, ref: BindingRef, bot_id: str, n: int) -> float:
+    """One signed request on behalf of ``bot_id`` right after its binding's key was replaced (the
+    look-up of an order it never placed), as the bot's next request would be if it came at once.
+    Recorded as ``probe:<bot>``. Returns when it was answered (epoch seconds)."""
+    await gateway.query_order(ref, "BTC/USDT", f"keyprobe{n}", bot_id=f"{PROBE}{bot_id}")
+    return time.time()
+
+
+def _spread(xs: list[float]) -> str | None:
+    if not xs:
+        return None
+    return f"median {statistics.median(xs):.3f} / max {max(xs):.3f} (n={len(xs)})"
+
+
+def _replacement_reach(
+    requests: list[tuple[float, str, str | None, int]], replaced_at: dict[str, float], per_binding: int
+) -> dict[str, Any]:
+    """Per replaced binding: commit → first new-key request (switch) and → each bot's first request."""
+    switch: list[float] = []
+    last_bot: list[float] = []
+    bot_first: list[float] = []
+    old_after = 0
+    unreached = 0
+    for binding_id, at in replaced_at.items():
+        after = sorted((t, bot, v) for t, b, bot, v in requests if b == binding_id and t > at)
+        old_after += sum(1 for _, _, v in after if v == 1)
+        new = [(t - at, bot) for t, bot, v in after if v == 2]
+        if new:
+            switch.append(new[0][0])
+        firsts: dict[str, float] = {}
+        for delay, bot in new:
+            if bot is not None and not bot.startswith(PROBE):
+                firsts.setdefault(bot, delay)
+        bot_first.extend(firsts.values())
+        unreached += per_binding - len(firsts)
+        if len(firsts) == per_binding:
+            last_bot.append(max(firsts.values()))
+
+    return {
+        "key_replacement_to_first_new_key_request_s": _spread(switch),
+        "key_replacement_to_each_bots_own_next_request_s": _spread(bot_first),
+        "key_replacement_to_last_bots_own_next_request_s": _spread(last_bot),
+        "bots_without_a_request_after_replacement": unreached,
+        "old_key_requests_started_after_replacement": old_after,
+    }
 
 
 def _all_orders(control: Control, bindings: int) -> list[dict[str, Any]]:
@@ -190,6 +255,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--interval", type=float, default=1.0, help="runner tick interval, seconds")
     parser.add_argument("--hold", type=float, default=3.0, help="seconds each price of the cycle holds")
+    parser.add_argument("--replace", type=int, default=10, help="bindings whose key is replaced half-way")
     result = asyncio.run(run(parser.parse_args()))
     width = max(len(k) for k in result)
     for key, value in result.items():

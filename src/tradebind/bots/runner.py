@@ -175,15 +175,11 @@ class BotRunner:
         for bot in running:
             if bot.id not in held or bot.id in self._steps:
                 continue
-            try:
-                ctx = await self._context(bot)
-            except StoreError as exc:  # e.g. its binding was deleted meanwhile
-                log.warning("bot %s cannot run: %s", bot.id, exc)
-                continue
-            if ctx is not None:
-                task = asyncio.create_task(self._step(ctx, shared))
-                self._steps[bot.id] = task
-                task.add_done_callback(functools.partial(self._step_done, bot.id))
+            # The bot's context (its binding, read from the store for a new or changed bot) is
+            # made inside its step, so a tick over many new bots does not wait for each in turn.
+            task = asyncio.create_task(self._step(bot, shared))
+            self._steps[bot.id] = task
+            task.add_done_callback(functools.partial(self._step_done, bot.id))
         self.ticks += 1
         if wait:
             await self._drain(None)
@@ -232,9 +228,15 @@ class BotRunner:
         self._bots[bot.id] = ctx
         return ctx
 
-    async def _step(self, ctx: _BotContext, shared: _SharedReads) -> None:
+    async def _step(self, bot: Bot, shared: _SharedReads) -> None:
         async with self._slots:
-            await self._step_now(ctx, shared)
+            try:
+                ctx = await self._context(bot)
+            except StoreError as exc:  # e.g. its binding was deleted meanwhile
+                log.warning("bot %s cannot run: %s", bot.id, exc)
+                return
+            if ctx is not None:
+                await self._step_now(ctx, shared)
 
     async def _step_now(self, ctx: _BotContext, shared: _SharedReads) -> None:
         self.steps += 1

@@ -45,6 +45,9 @@ class RequestRecord:
     result: str
     latency_ms: int
     details: Mapping[str, str] = field(default_factory=dict)
+    # When the operation's exchange call was sent (epoch seconds; not stored: the log entry has
+    # its own time). Lets a sink order requests around an event, e.g. a key replacement.
+    sent_at: float | None = None
 
 
 class RecordFailed(Exception):
@@ -129,7 +132,7 @@ class ActivityRequestSink:
             )
         try:
             conn = self._connection()
-            with conn.begin():
+            with self._store.write_turn(), conn.begin():
                 for chain, new in chains.items():
                     activity.append_many(conn, chain, new)
         except Exception:

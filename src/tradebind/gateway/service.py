@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -38,7 +40,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, w
 from ..check.report import CheckReport
 from ..check.run import run_check
 from ..domain.client_order_id import client_order_id
-from ..domain.credentials import OpenedCredential
+from ..domain.credentials import OpenedCredential, ResolvedBinding
 from ..domain.fixes import failure_fix
 from ..domain.market import Market
 from ..domain.policy import CheckPolicy
@@ -182,6 +184,10 @@ class GatewayService:
         self._check_policy = check_policy or CheckPolicy()
         self._pool = SessionPool(self._open_credential, self._endpoint, timeout_ms=timeout_ms)
         self._ip = self._endpoint.source_ip or "default"
+        # Store writes (the sent-order journal, pauses, opening a key) wait for the database's
+        # write lock: never on the event loop, where that wait would stall every bot. Threads
+        # of the gateway's own, so they do not queue behind the callers' store work either.
+        self._store_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="tradebind-gateway-store")
 
     async def __aenter__(self) -> GatewayService:
         return self
@@ -193,6 +199,7 @@ class GatewayService:
         await self._pool.close()
         await self._sink.close()
         self._snapshots.close()
+        self._store_threads.shutdown(wait=True)
 
     @property
     def budget(self) -> RateBudget:
@@ -373,7 +380,7 @@ class GatewayService:
         exchange = snapshot.resolved.exchange.value
         # An id sent before (an earlier call, or before a crash) may exist on the exchange: look
         # first, since Binance and OKX accept a reused client id once the earlier order is done.
-        if not self.controls(ref.owner_id).mark_sent(ref.binding_id, cid):
+        if not await self._in_store(self.controls(ref.owner_id).mark_sent, ref.binding_id, cid):
             found = await self._lookup(ref, intent.bot_id, exchange, intent.symbol, cid, snapshot)
             if found is not None:
                 return order_result(found, cid, self._size(exchange, intent.symbol))
@@ -515,49 +522,82 @@ class GatewayService:
         self, call: _Call, fn: Callable[[VenueSession], Awaitable[T]], snapshot: BindingSnapshot | None = None
     ) -> T:
         snapshot = snapshot or self._snapshot(call.ref)
-        if snapshot.pause is not None:
-            raise BindingPaused(Verdict(snapshot.pause.verdict), snapshot.pause.fix)
-        resolved = snapshot.resolved
-        market = market_of(call.symbol) if call.symbol else resolved.binding.market
-        ctx = AccountingContext(resolved.exchange.value, market, resolved.credential_id, self._ip)
-        async with contextlib.AsyncExitStack() as stack:
-            # A fresh session loads markets (and Binance's exchangeInfo limits) first: public
-            # requests that fail like any other (maintenance, timeouts) before the signed one
-            # is sent. They are retried and reported as the request's failure, never raised raw.
-            try:
-                session = await stack.enter_async_context(self._pool.use(call.ref.owner_id, resolved))
-                limits = await self._pool.limits(
-                    session,
-                    market,
-                    lambda: self._budget.acquire(charges(ctx, Op.MARKETS)),
-                    lambda headers: self._budget.observe(observations(ctx, Op.MARKETS, headers)),
-                )
-            except _CALL_ERRORS as exc:
-                raise _not_sent(ctx.exchange, exc) from None
-            except (StoreError, VaultError) as exc:  # the key could not be opened (deleted, KEK down)
-                raise GatewayError(f"the binding's key could not be opened ({type(exc).__name__})") from None
-            ctx = AccountingContext(ctx.exchange, market, ctx.account, ctx.ip, limits)
-            await self._budget.acquire(charges(ctx, call.op, call.symbol))
-            started = time.monotonic()
-            failure: Failure | None = None
-            try:
-                result = await fn(session)
-            except _CALL_ERRORS as exc:
-                failure = exc.failure if isinstance(exc, CallFailed) else session.adapter.errors.classify(exc)
-                failure = Failure(failure.verdict, failure.code, session.adapter.scrub(failure.message))
-                cause: BaseException = exc
-            latency_ms = round((time.monotonic() - started) * 1000)
-            self._budget.observe(observations(ctx, call.op, session.client.last_response_headers or {}))
-            await self._record(call, session, failure, latency_ms)
-            if failure is None:
-                return result
-            if failure.verdict in PAUSING_VERDICTS or (failure.verdict is None and failure.code is not None):
-                if self._snapshot(call.ref).resolved.version > session.version:
-                    raise _Failed(failure, cause, stale=True)
-                await self._pause(call.ref, session, market, failure)
-            raise _Failed(failure, cause)
+        charged: str | None = None  # the account whose budget this request has been charged to
+        while True:
+            if snapshot.pause is not None:
+                raise BindingPaused(Verdict(snapshot.pause.verdict), snapshot.pause.fix)
+            resolved = snapshot.resolved
+            market = market_of(call.symbol) if call.symbol else resolved.binding.market
+            async with contextlib.AsyncExitStack() as stack:
+                session, ctx = await self._session(call, resolved, market, stack)
+                if charged != ctx.account:  # a new key of the same account keeps the charge taken
+                    await self._budget.acquire(charges(ctx, call.op, call.symbol))
+                    charged = ctx.account
+                # The last look before signing, with no await between it and the signature (ccxt
+                # signs before its first await): a key replaced or a pause set while this request
+                # waited (for its session, the budget, the journal) is honoured, so nothing sent
+                # after a replacement commits is signed with the old key.
+                sent_at, started = time.time(), time.monotonic()
+                latest = self._snapshot(call.ref)
+                if latest.pause is not None or latest.resolved.version_id != resolved.version_id:
+                    snapshot = latest
+                    continue
+                return await self._send(call, session, fn, ctx, market, sent_at, started)
 
-    async def _record(self, call: _Call, session: VenueSession, failure: Failure | None, latency_ms: int) -> None:
+    async def _session(
+        self, call: _Call, resolved: ResolvedBinding, market: Market, stack: contextlib.AsyncExitStack
+    ) -> tuple[VenueSession, AccountingContext]:
+        """The pooled session of ``resolved`` (held open by ``stack``) and the request's accounting."""
+        ctx = AccountingContext(resolved.exchange.value, market, resolved.credential_id, self._ip)
+        # A fresh session loads markets (and Binance's exchangeInfo limits) first: public
+        # requests that fail like any other (maintenance, timeouts) before the signed one
+        # is sent. They are retried and reported as the request's failure, never raised raw.
+        try:
+            session = await stack.enter_async_context(self._pool.use(call.ref.owner_id, resolved))
+            limits = await self._pool.limits(
+                session,
+                market,
+                lambda: self._budget.acquire(charges(ctx, Op.MARKETS)),
+                lambda headers: self._budget.observe(observations(ctx, Op.MARKETS, headers)),
+            )
+        except _CALL_ERRORS as exc:
+            raise _not_sent(ctx.exchange, exc) from None
+        except (StoreError, VaultError) as exc:  # the key could not be opened (deleted, KEK down)
+            raise GatewayError(f"the binding's key could not be opened ({type(exc).__name__})") from None
+        return session, AccountingContext(ctx.exchange, market, ctx.account, ctx.ip, limits)
+
+    async def _send(
+        self,
+        call: _Call,
+        session: VenueSession,
+        fn: Callable[[VenueSession], Awaitable[T]],
+        ctx: AccountingContext,
+        market: Market,
+        sent_at: float,
+        started: float,
+    ) -> T:
+        """The exchange call itself, its record, and what a failure means for the binding."""
+        failure: Failure | None = None
+        try:
+            result = await fn(session)
+        except _CALL_ERRORS as exc:
+            failure = exc.failure if isinstance(exc, CallFailed) else session.adapter.errors.classify(exc)
+            failure = Failure(failure.verdict, failure.code, session.adapter.scrub(failure.message))
+            cause: BaseException = exc
+        latency_ms = round((time.monotonic() - started) * 1000)
+        self._budget.observe(observations(ctx, call.op, session.client.last_response_headers or {}))
+        await self._record(call, session, failure, latency_ms, sent_at)
+        if failure is None:
+            return result
+        if failure.verdict in PAUSING_VERDICTS or (failure.verdict is None and failure.code is not None):
+            if self._snapshot(call.ref).resolved.version_id != session.version_id:
+                raise _Failed(failure, cause, stale=True)
+            await self._pause(call.ref, session, market, failure)
+        raise _Failed(failure, cause)
+
+    async def _record(
+        self, call: _Call, session: VenueSession, failure: Failure | None, latency_ms: int, sent_at: float
+    ) -> None:
         """One record per exchange call: the adapter's calls (balance reads make several) each
         with their endpoint, or the one ccxt call of the operation."""
         operation = f"{session.exchange} {call.op.value}" + (f" {call.symbol}" if call.symbol else "")
@@ -575,6 +615,7 @@ class GatewayService:
                 result=result,
                 latency_ms=elapsed,
                 details={"key": session.adapter.key_id_masked},
+                sent_at=sent_at,
             )
             for label, result, elapsed in (calls or [("", outcome, latency_ms)])
         ]
@@ -593,8 +634,9 @@ class GatewayService:
         except _CALL_ERRORS as exc:  # the refusal's meaning could not be asked: keep the binding running
             raise _Failed(Failure(Verdict.EXCHANGE_UNAVAILABLE, failure.code, failure.message), exc) from None
         fix = failure_fix(verdict, adapter.terms, adapter.failure_detail(verdict, failure))
-        pause = self.controls(ref.owner_id).pause(
-            ref.binding_id, verdict=verdict.value, fix=fix, version=session.version
+        controls = self.controls(ref.owner_id)
+        pause = await self._in_store(
+            functools.partial(controls.pause, ref.binding_id, verdict=verdict.value, fix=fix, version=session.version)
         )
         log.warning("binding %s paused: %s", ref.binding_id, pause.verdict)
         raise BindingPaused(Verdict(pause.verdict), pause.fix)
@@ -630,7 +672,10 @@ class GatewayService:
 
     async def _open_credential(self, owner_id: str, credential_id: str, purpose: str = "gateway") -> OpenedCredential:
         repo = CredentialRepository(self._store, self._vault, owner_id, actor="gateway")
-        return await asyncio.to_thread(repo.open, credential_id, purpose=purpose)
+        return await self._in_store(functools.partial(repo.open, credential_id, purpose=purpose))
+
+    async def _in_store(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._store_threads, fn, *args)
 
 
 def _not_sent(exchange: str, exc: Exception) -> _Failed:

@@ -5,13 +5,20 @@ SQLite (the default, one file in the data directory) gets foreign keys on, WAL, 
 that take the write lock up front (``BEGIN IMMEDIATE``) so two writers never deadlock on lock
 upgrade. PostgreSQL is used as is; a schema can be chosen in the URL
 (``?options=-csearch_path%3Dname``).
+
+SQLite has one writer at a time, and a writer that finds the lock taken polls for it: its busy
+handler sleeps 1, 2, 5, ... up to 100 ms between tries, so under many concurrent writers a short
+transaction waits tens of milliseconds, and not in arrival order. Writers of one process therefore
+queue on a lock of the process first (:meth:`Store.write_turn`) and are woken the moment the
+previous one commits; the busy handler is left to arbitrate between processes only.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +27,12 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Store", "migration_config"]
+from .errors import StoreError
+
+__all__ = ["Store", "StoreBusy", "migration_config"]
 
 _WRITE = "tradebind_write"
+WRITE_WAIT_S = 30.0  # as long as SQLite's busy timeout (busy_timeout=30000 below)
 # Any constant shared by every tradebind process: serialises concurrent migrations on PostgreSQL.
 _MIGRATION_LOCK = 0x7472_6164_6562
 
@@ -36,6 +46,10 @@ def migration_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+class StoreBusy(StoreError):
+    """The database stayed busy with other writes for longer than the store waits."""
+
+
 class Store:
     """One database: engine plus read and write transactions. Migrates to the latest on open.
 
@@ -47,6 +61,9 @@ class Store:
         self.engine = engine
         self._reader = sessionmaker(engine, expire_on_commit=False)
         self._writer = sessionmaker(engine.execution_options(**{_WRITE: True}), expire_on_commit=False)
+        # Re-entrant: a thread that already writes is not made to wait for itself (a second
+        # connection of the same thread then meets SQLite's own lock, as it would without this).
+        self._write_turn = threading.RLock() if engine.dialect.name == "sqlite" else None
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True, **engine_kwargs: Any) -> Store:
@@ -71,7 +88,7 @@ class Store:
 
     def migrate(self) -> None:
         """Apply every migration not yet applied (idempotent; safe from several processes at once)."""
-        with self.engine.execution_options(**{_WRITE: True}).begin() as conn:
+        with self.write_turn(), self.engine.execution_options(**{_WRITE: True}).begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
             command.upgrade(migration_config(conn), "head")
@@ -83,18 +100,38 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        with self._writer.begin() as session:
+        with self.write_turn(), self._writer.begin() as session:
             yield session
+
+    def write_turn(self) -> AbstractContextManager[object]:
+        """This process's turn to write, held around a whole write transaction (SQLite only;
+        PostgreSQL locks rows, so there it is a no-op). Raises :class:`StoreBusy` after
+        ``WRITE_WAIT_S``. Every write of the store takes it; a writer on a connection of its own
+        (:meth:`dedicated_writer`) takes it around each of its transactions."""
+        return _Turn(self._write_turn) if self._write_turn is not None else nullcontext()
 
     def dedicated_writer(self) -> Connection:
         """A connection for one long-lived writer (e.g. the gateway's request records): its
         transactions are writes (``BEGIN IMMEDIATE`` on SQLite). Per-connection settings the
         writer changes must not reach other users, so end it with ``invalidate()`` (closes the
-        DBAPI connection instead of returning it to the pool)."""
+        DBAPI connection instead of returning it to the pool). Hold :meth:`write_turn` around
+        each of its transactions."""
         return self.engine.connect().execution_options(**{_WRITE: True})
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+class _Turn:
+    def __init__(self, lock: threading.RLock) -> None:
+        self._lock = lock
+
+    def __enter__(self) -> None:
+        if not self._lock.acquire(timeout=WRITE_WAIT_S):
+            raise StoreBusy("the database is busy with other writes; try again")
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
 
 
 def _configure_sqlite(engine: Engine) -> None:
