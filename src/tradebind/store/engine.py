@@ -27,9 +27,9 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from .errors import StoreError
+from .errors import StoreBusy
 
-__all__ = ["Store", "StoreBusy", "migration_config"]
+__all__ = ["Store", "migration_config"]
 
 _WRITE = "tradebind_write"
 WRITE_WAIT_S = 30.0  # as long as SQLite's busy timeout (busy_timeout=30000 below)
@@ -44,10 +44,6 @@ def migration_config(connection: Connection | None = None) -> Config:
     if connection is not None:
         cfg.attributes["connection"] = connection
     return cfg
-
-
-class StoreBusy(StoreError):
-    """The database stayed busy with other writes for longer than the store waits."""
 
 
 class Store:

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-__all__ = ["Conflict", "InUse", "Invalid", "KeyAlreadyConnected", "NotFound", "StoreError"]
+__all__ = ["Conflict", "InUse", "Invalid", "KeyAlreadyConnected", "NotFound", "StoreBusy", "StoreError"]
 
 
 class StoreError(Exception):
@@ -32,6 +32,11 @@ class Conflict(StoreError):
 
 class KeyAlreadyConnected(Conflict):
     """The API key id is already stored, by this owner or another: one exchange key, one owner."""
+
+
+class StoreBusy(StoreError):
+    """The database stayed busy with other writes for longer than the store waits; nothing was
+    written. Worth trying again."""
 
 
 class InUse(Conflict):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tradebind.store.errors import Conflict, InUse, NotFound, StoreError
+from tradebind.store.errors import Conflict, InUse, NotFound, StoreBusy, StoreError
 
 __all__ = ["WebError", "from_store"]
 
@@ -20,11 +20,14 @@ class WebError(Exception):
 
 def from_store(exc: StoreError) -> WebError:
     """The web answer to a store error: 404 for another owner's or a missing record, 409 for a
-    conflict (with the bots for :class:`InUse`), 422 for invalid input."""
+    conflict (with the bots for :class:`InUse`), 503 while the database is too busy to write,
+    422 for invalid input."""
     if isinstance(exc, NotFound):
         return WebError(404, str(exc), exc.field)
     if isinstance(exc, InUse):
         return WebError(409, str(exc), exc.field, extra={"bots": list(exc.bots)})
     if isinstance(exc, Conflict):
         return WebError(409, str(exc), exc.field)
+    if isinstance(exc, StoreBusy):
+        return WebError(503, str(exc), exc.field)
     return WebError(422, str(exc), exc.field)

@@ -4,8 +4,8 @@ locked", re-entrant for a thread that already writes, and a clear error after th
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -13,8 +13,7 @@ import pytest
 from tradebind.store import OwnerDirectory, Store
 from tradebind.store import engine as store_engine
 from tradebind.store.activity import ActivityRepository, verify
-from tradebind.store.engine import StoreBusy
-from tradebind.store.errors import NotFound
+from tradebind.store.errors import NotFound, StoreBusy
 
 
 @pytest.fixture

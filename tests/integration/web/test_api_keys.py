@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 import requests
 
 from tests.integration.web.support import ELSEWHERE, funded, paste
 from tests.support.control import Control
 from tests.support.web import User, new_user
 from tradebind.store import BindingRepository, BotRepository
+from tradebind.store import engine as store_engine
 from tradebind.store.tables import utcnow
 from tradebind.store.web_accounts import WebSessions
 from tradebind.web import security
@@ -185,3 +187,18 @@ def test_recheck_sees_the_new_balance_and_status_page_counts_it(
     bad_limit = alice.api.call("GET", "/activity", params={"limit": "0"})
     assert bad_limit.status_code == 422
     assert bad_limit.json()["field"] == "limit"
+
+
+def test_a_database_too_busy_to_write_gets_a_503_and_nothing_is_half_saved(
+    web: WebServer, alice: User, control: Control, account: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    funded(control, "binance", account, "100")
+    key = paste(control, "binance", account)
+    monkeypatch.setattr(store_engine, "WRITE_WAIT_S", 0.2)
+    with web.ctx.store.write_turn():  # another writer of the cabinet's process holds on
+        busy = add(alice, key)
+    assert busy.status_code == 503, busy.text
+    assert "busy" in busy.text
+    assert alice.api.call("GET", "/keys").json() == []
+    again = add(alice, key)
+    assert again.status_code == 201, again.text
