@@ -46,6 +46,7 @@ class CheckReport:
             "ip_restriction": _ip_restriction(self.key),
             "key_expires_at": _iso(self.key.expires_at) if self.key else None,
             "key_created_at": _iso(self.key.created_at) if self.key else None,
+            "account": self.key.account if self.key else None,
             "balance": _balance(self.balance),
             "clock": (
                 {"offset_ms": self.clock.offset_ms, "rtt_ms": self.clock.rtt_ms, "compensated": self.clock_compensated}

@@ -149,3 +149,14 @@ class ResolvedBinding:
     version: int
     version_id: str
     key_id_masked: str
+    # The exchange's id of the key's account, when a check has seen it; None: unknown.
+    exchange_account: str | None = None
+
+    @property
+    def account_key(self) -> str:
+        """The exchange account this binding trades on: the exchange's account id when known,
+        else the credential (unknown accounts are kept apart). Keys of one account share its
+        rate limits and its futures positions."""
+        if self.exchange_account:
+            return f"{self.exchange.value}:{self.exchange_account}"
+        return f"credential:{self.credential_id}"

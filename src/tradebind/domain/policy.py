@@ -44,6 +44,9 @@ class KeyFacts:
 
     ``ips`` is the allow-list (entries may be CIDR ranges), empty when the key is open to every
     IP, and ``None`` when the exchange only says *whether* a list exists (Binance ``ipRestrict``).
+    ``account`` is the exchange's id of the account the key belongs to (OKX ``uid``, Bybit
+    ``userID``): keys of one account share its rate limits. ``None`` where the permission
+    endpoint does not say (Binance).
     """
 
     permissions: frozenset[Permission]
@@ -51,6 +54,7 @@ class KeyFacts:
     ips: tuple[str, ...] | None = ()
     expires_at: datetime | None = None
     created_at: datetime | None = None
+    account: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

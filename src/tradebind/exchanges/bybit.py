@@ -147,6 +147,7 @@ class BybitAdapter(ExchangeAdapter):
             ips=ips,
             expires_at=_iso(info.get("expiredAt")),
             created_at=_iso(info.get("createdAt")),
+            account=str(info["userID"]) if info.get("userID") else None,
         )
 
     async def trading_figures(self, market: Market) -> dict[str, Figures]:

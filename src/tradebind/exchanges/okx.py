@@ -112,7 +112,8 @@ class OkxAdapter(ExchangeAdapter):
         perms = {p for name in str(config.get("perm", "")).split(",") for p in _PERMS.get(name.strip(), ())}
         ips = tuple(ip.strip() for ip in str(config.get("ip", "")).split(",") if ip.strip())
         # account/config returns no expiry or creation date (exchanges.md §2.2).
-        return KeyFacts(permissions=frozenset(perms), ip_restricted=bool(ips), ips=ips)
+        uid = str(config.get("uid") or "")
+        return KeyFacts(permissions=frozenset(perms), ip_restricted=bool(ips), ips=ips, account=uid or None)
 
     async def trading_figures(self, market: Market) -> dict[str, Figures]:
         response = await self.call("GET /api/v5/account/balance", self.client.privateGetAccountBalance)

@@ -18,9 +18,12 @@ Pure. Facts from shared/reference/exchanges.md (and the sandbox, which follows t
   (place 60, get order 60, cancel 60, orders-pending 60, balance 10, positions 10, set-leverage
   20); public market data 20 per 2 s per IP. OKX sends no usage headers.
 
-"Account" is tradebind's credential: every bot on the credential's bindings shares it. (Two
-credentials for one exchange account would each get a budget; the exchange's UID would merge
-them, at the price of a call to learn it.)
+"Account" is the exchange account of the key (``ResolvedBinding.account_key``), as the connection check
+learned it from the key-permission call it makes anyway (OKX ``uid``, Bybit ``userID``): every
+key of one account, and every bot on their bindings, shares one budget. Where the account is not
+known (Binance's permission call does not say; credentials not checked since) it is the
+credential; Binance's per-account order counters still arrive in every reply's headers, so each
+credential's budget follows the account's real count.
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ class Limits:
 
 @dataclass(frozen=True, slots=True)
 class AccountingContext:
-    """Who is charged: the exchange account (credential id), the egress IP, and the market."""
+    """Who is charged: the exchange account (``ResolvedBinding.account_key``), the egress IP, and the market."""
 
     exchange: str
     market: Market

@@ -548,7 +548,7 @@ class GatewayService:
         self, call: _Call, resolved: ResolvedBinding, market: Market, stack: contextlib.AsyncExitStack
     ) -> tuple[VenueSession, AccountingContext]:
         """The pooled session of ``resolved`` (held open by ``stack``) and the request's accounting."""
-        ctx = AccountingContext(resolved.exchange.value, market, resolved.credential_id, self._ip)
+        ctx = AccountingContext(resolved.exchange.value, market, resolved.account_key, self._ip)
         # A fresh session loads markets (and Binance's exchangeInfo limits) first: public
         # requests that fail like any other (maintenance, timeouts) before the signed one
         # is sent. They are retried and reported as the request's failure, never raised raw.

@@ -95,6 +95,7 @@ _SNAPSHOT = (
         CredentialVersionRow.version,
         CredentialVersionRow.id,
         CredentialVersionRow.key_id_masked,
+        CredentialRow.exchange_account,
         BindingGuardRow.allowed_symbols,
         BindingGuardRow.max_order_value,
         BindingPauseRow.verdict,
@@ -136,7 +137,7 @@ _MARK_SENT = (
 def _snapshot_of(found: Sequence[Any] | None) -> BindingSnapshot:
     if found is None:
         raise NotFound("binding not found")
-    (bid, owner, credential_id, market, label, created, exchange, version, version_id, masked,
+    (bid, owner, credential_id, market, label, created, exchange, version, version_id, masked, account,
      symbols, max_value, verdict, fix, paused_version, paused_at) = found  # fmt: skip
     resolved = ResolvedBinding(
         binding=Binding(bid, owner, credential_id, Market(market), label, created),
@@ -145,6 +146,7 @@ def _snapshot_of(found: Sequence[Any] | None) -> BindingSnapshot:
         version=version,
         version_id=version_id,
         key_id_masked=masked,
+        exchange_account=account,
     )
     guards = BindingGuards(tuple(str(x) for x in symbols or ()), max_value)
     pause = BindingPause(verdict, fix, paused_version, paused_at) if verdict is not None else None

@@ -99,6 +99,7 @@ class BindingRepository(OwnerScoped):
                 version=version.version,
                 version_id=version.id,
                 key_id_masked=version.key_id_masked,
+                exchange_account=credential.exchange_account,
             )
 
     def delete(self, binding_id: str) -> None:

@@ -220,12 +220,21 @@ class CredentialRepository(OwnerScoped):
         return view
 
     def record_check(
-        self, credential_id: str, *, verdict: str, permissions: Sequence[str], ips: Sequence[str]
+        self,
+        credential_id: str,
+        *,
+        verdict: str,
+        permissions: Sequence[str],
+        ips: Sequence[str],
+        account: str | None = None,
     ) -> Credential:
-        """Remember what the last check saw: the key's permissions and allowed IPs, and its verdict."""
+        """Remember what the last check saw: the key's permissions and allowed IPs, its verdict,
+        and the exchange account it belongs to (kept when the check could not tell)."""
         with self._store.write() as session:
             row = self._row(session, credential_id)
             row.permissions, row.ips, row.checked_at = list(permissions), list(ips), utcnow()
+            if account:
+                row.exchange_account = account[:64]
             self._log(
                 session,
                 "credential.check",

@@ -107,6 +107,8 @@ class CredentialRow(Base):
     checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     permissions: Mapped[list[str]] = mapped_column(JSON, default=list)
     ips: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The exchange's id of the key's account, as the last check saw it (None: not said or unknown).
+    exchange_account: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class CredentialVersionRow(Base):

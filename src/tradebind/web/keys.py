@@ -115,6 +115,7 @@ class KeyService:
             verdict=str(report["verdict"]),
             permissions=[name for name, on in perms.items() if on],
             ips=list(ips),
+            account=report.get("account"),
         )
 
     # -- use cases ------------------------------------------------------------------------------

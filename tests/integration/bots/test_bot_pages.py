@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.integration.check.support import VENUES
 from tests.integration.web.support import funded, paste
 from tests.support.control import Control
 from tests.support.web import PASSWORD, User, new_user, web_app
 from tradebind.bots.market_data import CcxtMarketData
 from tradebind.bots.runner import BotRunner
+from tradebind.domain.market import Market
 from tradebind.exchanges.base import Endpoint
 from tradebind.gateway.service import GatewayService
 from tradebind.sandbox.server import SandboxServer
@@ -172,3 +174,41 @@ async def test_a_failed_bot_says_why_and_can_be_fixed_and_restarted(
     assert "<dt>take_profit_pct</dt><dd>2.5</dd>" in fixed.text
     restarted = s.post(f"{created.url}/start", data={"csrf": csrf_of(fixed.text)})
     assert 'id="bot-state">running' in restarted.text
+
+
+def test_futures_bots_sharing_a_position_must_agree_on_leverage_and_direction(
+    cabinet: WebServer, control: Control, account: str
+) -> None:
+    alice = new_user(cabinet.url)
+    funded(control, "okx", account, "5000")
+    key = paste(control, "okx", account, VENUES["okx"].trade[Market.FUTURES])
+    added = alice.api.call("POST", "/keys", json={"markets": ["futures"], "label": "perps", **key})
+    assert added.status_code == 201, added.text
+    binding_id = added.json()["reports"][0]["binding_id"]
+    s = browser(cabinet, alice)
+
+    def create_and_start(name: str, leverage: str, direction: str = "long") -> requests.Response:
+        form = s.get(f"{cabinet.url}/bots/new")
+        settings = {**GOOD, "name": name, "leverage": leverage, "direction": direction, "max_safety_orders": "0"}
+        created = s.post(f"{cabinet.url}/bots", data={**settings, "binding_id": binding_id, "csrf": csrf_of(form.text)})
+        assert created.status_code == 200, created.text
+        return s.post(f"{created.url}/start", data={"csrf": csrf_of(created.text)})
+
+    assert create_and_start("perp a", "5").status_code == 200
+    other_leverage = create_and_start("perp b", "10")
+    assert other_leverage.status_code == 409
+    assert "“perp a”" in other_leverage.text
+    assert "5x" in other_leverage.text
+    opposite = create_and_start("perp c", "5", "short")
+    assert opposite.status_code == 409
+    assert "would net each other out" in opposite.text
+    assert create_and_start("perp d", "5").status_code == 200  # agrees with perp a
+    states = {b.name: b.state.value for b in BotRepository(cabinet.ctx.store, alice.owner_id).all()}
+    assert states == {"perp a": "running", "perp b": "stopped", "perp c": "stopped", "perp d": "running"}
+    running = next(b for b in BotRepository(cabinet.ctx.store, alice.owner_id).all() if b.name == "perp d")
+    edit = s.get(f"{cabinet.url}/bots/{running.id}/edit")
+    settings = {**GOOD, "name": "perp d", "leverage": "10", "max_safety_orders": "0", "binding_id": binding_id}
+    changed = s.post(f"{cabinet.url}/bots/{running.id}", data={**settings, "csrf": csrf_of(edit.text)})
+    assert changed.status_code == 409
+    assert "“perp a”" in changed.text
+    assert BotRepository(cabinet.ctx.store, alice.owner_id).get(running.id).params["leverage"] == "5"

@@ -12,10 +12,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.integration.gateway.support import EXCHANGES, Desk, resting_intent
+from tests.integration.gateway.support import EXCHANGES, Connected, Desk, resting_intent
 from tradebind.domain.market import Market
+from tradebind.exchanges.base import ApiCredentials, Endpoint
+from tradebind.exchanges.registry import open_adapter
 from tradebind.gateway.api import OrderState
 from tradebind.gateway.trading import EXPIRY_MS
+from tradebind.store import CredentialRepository
 
 UNKNOWN_OUTCOME_FAULTS = ("drop_after_accept", "server_error")
 
@@ -147,3 +150,41 @@ async def test_binance_weight_limit_is_read_from_exchange_info_and_its_headers(f
     # Windows start at :00, as Binance counts them: the fourth read went out in the next minute.
     minutes = [r.at.replace(second=0, microsecond=0) for r in reads]
     assert minutes[0] == minutes[2] < minutes[3]
+
+
+@pytest.mark.parametrize("exchange", ["okx", "bybit"])
+async def test_two_keys_of_one_account_share_its_budget_and_never_earn_a_429(
+    fresh_desk: Desk, account: str, exchange: str
+) -> None:
+    # Two credentials (two API keys of the same exchange account, as the check saw them), one
+    # binding each: split over both, the squeeze still exceeds the account's one limit.
+    first = fresh_desk.connect(exchange, Market.SPOT, account, usdt="100000")
+    second = fresh_desk.connect(exchange, Market.SPOT, account)
+    for c in (first, second):
+        await _record_checked_account(fresh_desk, c)
+    wanted = SQUEEZE[exchange]
+    async with fresh_desk.gateway() as gateway:
+        await gateway.balance(first.ref)
+        placed = await asyncio.gather(
+            *(
+                gateway.place_order((first, second)[i % 2].ref, resting_intent(Market.SPOT, deal=f"deal-{i}"))
+                for i in range(wanted)
+            )
+        )
+        waited = gateway.budget.waited_ms()
+    assert len({p.exchange_order_id for p in placed}) == wanted
+    assert len(fresh_desk.exchange_orders(first)) == wanted  # both keys trade the one account
+    assert {r.result for r in fresh_desk.records()} == {"ok"}  # not one RATE_LIMITED answer
+    assert waited > 0
+
+
+async def _record_checked_account(desk: Desk, c: Connected) -> None:
+    """What saving a key after its check does: remember the account its permission call named."""
+    opened = CredentialRepository(desk.store, desk.vault, desk.owner_id).open(c.credential_id, purpose="check")
+    credentials = ApiCredentials(opened.api_key, opened.secret, opened.passphrase)
+    async with open_adapter(c.exchange, credentials, Endpoint(sandbox_url=desk.base_url)) as adapter:
+        facts = await adapter.key_facts()
+    assert facts.account is not None
+    CredentialRepository(desk.store, desk.vault, desk.owner_id).record_check(
+        c.credential_id, verdict="CONNECTED", permissions=[], ips=[], account=facts.account
+    )

@@ -202,3 +202,24 @@ def test_a_database_too_busy_to_write_gets_a_503_and_nothing_is_half_saved(
     assert alice.api.call("GET", "/keys").json() == []
     again = add(alice, key)
     assert again.status_code == 201, again.text
+
+
+def test_keys_of_one_exchange_account_are_known_as_one_account(
+    web: WebServer, alice: User, control: Control, account: str
+) -> None:
+    """The check names the key's exchange account; saving remembers it, so the gateway gives keys
+    of one account one rate budget."""
+    other = f"{account}-b"
+    for name in (account, other):
+        funded(control, "okx", name, "100")
+    added = [
+        add(alice, paste(control, "okx", name), label=label)
+        for name, label in ((account, "one"), (account, "two"), (other, "three"))
+    ]
+    assert [r.status_code for r in added] == [201, 201, 201], [r.text for r in added]
+    reports = [r.json()["reports"][0] for r in added]
+    accounts = [r["report"]["account"] for r in reports]
+    assert accounts[0]
+    assert accounts[0] == accounts[1] != accounts[2]
+    bindings = BindingRepository(web.ctx.store, alice.owner_id)
+    assert [bindings.resolve(r["binding_id"]).exchange_account for r in reports] == accounts
