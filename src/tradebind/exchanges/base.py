@@ -226,6 +226,20 @@ class ExchangeAdapter(abc.ABC):
         """ccxt ``options`` this adapter relies on."""
         return {}
 
+    def gateway_options(self) -> Mapping[str, Any]:
+        """ccxt ``options`` of the gateway's long-lived trading clients (on top of
+        :meth:`ccxt_options`): which markets to load, and what the account is."""
+        return {}
+
+    async def set_leverage(self, leverage: int, symbol: str) -> None:
+        """Set the account's leverage for the linear contract ``symbol``; setting the leverage
+        already in force succeeds. ccxt errors propagate (the caller classifies them)."""
+        await self.client.set_leverage(leverage, symbol, {})
+
+    def position_params(self) -> dict[str, Any]:
+        """Extra ccxt params for ``fetch_positions`` of linear contracts."""
+        return {}
+
     def use_testnet(self) -> None:
         """Switch the client to the exchange's testnet / demo endpoints."""
         self.client.set_sandbox_mode(True)

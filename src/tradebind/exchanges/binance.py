@@ -106,6 +106,20 @@ class BinanceAdapter(ExchangeAdapter):
         # ccxt's default recvWindow is 10000; Binance recommends 5000 or less.
         return {"recvWindow": 5000}
 
+    def gateway_options(self) -> Mapping[str, Any]:
+        return {
+            # USDⓈ-M and spot only; skip coin-M and options markets, and the signed currencies call.
+            "fetchMarkets": {"types": ["spot", "linear"], "loadAllOptions": False},
+            "fetchCurrencies": False,
+            # Open orders of all symbols are a deliberate, budgeted request (weight 80 / 40).
+            "warnOnFetchOpenOrdersWithoutSymbol": False,
+        }
+
+    def position_params(self) -> dict[str, Any]:
+        # positionRisk v3 (ccxt's default) dropped ``leverage``; v2 still states it (and weighs
+        # the same, 5).
+        return {"useV2": True}
+
     def account_name(self, market: Market) -> str:
         return "Spot" if market is Market.SPOT else "USDⓈ-M Futures"
 

@@ -12,10 +12,12 @@ UNIFIED since 9 Jan 2025). 10003 covers an unknown key and a key of another envi
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+
+import ccxt.async_support as ccxt_async
 
 from ..domain.balance import Figures
 from ..domain.market import Market
@@ -86,6 +88,26 @@ class BybitAdapter(ExchangeAdapter):
     def sandbox_api_urls(cls, base_url: str) -> dict[str, str]:
         # ccxt bybit's urls['api'] groups; paths start at /v5 (exchanges.md §3.7).
         return {group: base_url for group in ("spot", "futures", "v2", "public", "private")}
+
+    def gateway_options(self) -> Mapping[str, Any]:
+        return {
+            "fetchMarkets": {"types": ["spot", "linear"]},
+            "fetchCurrencies": False,
+            # tradebind trades Bybit's Unified Trading Account only (the check reads UNIFIED
+            # wallets): stating it spares ccxt's unrecorded account-type probe (query-api +
+            # account/info) before the first order of every client (ccxt bybit.is_unified_enabled).
+            "enableUnifiedMargin": False,
+            "enableUnifiedAccount": True,
+            "unifiedMarginStatus": 6,
+        }
+
+    async def set_leverage(self, leverage: int, symbol: str) -> None:
+        try:
+            await self.client.set_leverage(leverage, symbol, {})
+        except ccxt_async.BadRequest as exc:
+            # Already in force: v5 position/set-leverage answers 110043 "leverage not modified".
+            if '"retCode":110043' not in str(exc).replace(" ", ""):
+                raise
 
     def account_name(self, market: Market) -> str:
         return "Unified Trading"

@@ -11,7 +11,9 @@ gets 50101. ccxt leaves 50119 / 50120 / 50121 / 50035 / 50061 unmapped, so every
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from ..domain.balance import Figures
 from ..domain.market import Market
@@ -88,6 +90,13 @@ class OkxAdapter(ExchangeAdapter):
     def sandbox_api_urls(cls, base_url: str) -> dict[str, str]:
         # ccxt okx appends '/api/v5/<path>' to urls['api']['rest'] (exchanges.md §2.7).
         return {"rest": base_url}
+
+    def gateway_options(self) -> Mapping[str, Any]:
+        return {"fetchMarkets": {"types": ["spot", "swap"]}, "fetchCurrencies": False}
+
+    async def set_leverage(self, leverage: int, symbol: str) -> None:
+        # Cross margin: the margin mode tradebind's orders use.
+        await self.client.set_leverage(leverage, symbol, {"marginMode": "cross"})
 
     def account_name(self, market: Market) -> str:
         return "Trading"

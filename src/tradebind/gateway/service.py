@@ -290,12 +290,11 @@ class GatewayService:
         if snapshot.resolved.binding.market is Market.SPOT:
             return []
         call = _Call(ref, bot_id, Op.POSITIONS, None)
-        params = _type_of(Market.FUTURES)
-        if snapshot.resolved.exchange.value == "binance":
-            # positionRisk v3 (ccxt's default) dropped ``leverage``; v2 still states it (and
-            # weighs the same, 5).
-            params = {**params, "useV2": True}
-        rows = await self._read(call, lambda s: s.client.fetch_positions(None, params), snapshot)
+        rows = await self._read(
+            call,
+            lambda s: s.client.fetch_positions(None, {**_type_of(Market.FUTURES), **s.adapter.position_params()}),
+            snapshot,
+        )
         exchange = snapshot.resolved.exchange.value
         return [
             _position(p, self._size(exchange, str(p.get("symbol"))))
@@ -324,11 +323,10 @@ class GatewayService:
     async def set_leverage(self, ref: BindingRef, symbol: str, leverage: int, *, bot_id: str | None = None) -> int:
         """Set the account's leverage for ``symbol`` (a linear contract) to ``leverage``; returns it.
 
-        Idempotent: setting the leverage already in force succeeds (Bybit answers 110043 "leverage
-        not modified", taken as done). Recorded, budgeted and retried like every request; a paused
+        Idempotent: setting the leverage already in force succeeds (each exchange's way is in its
+        adapter's ``set_leverage``). Recorded, budgeted and retried like every request; a paused
         binding sends nothing (:class:`BindingPaused`); the binding's symbol guard applies
         (:class:`GuardRefused`); a leverage the market does not allow is :class:`OrderRejected`.
-        OKX: cross margin (``mgnMode=cross``), the margin mode tradebind's orders use.
         """
         snapshot = self._snapshot(ref)
         if snapshot.pause is not None:
@@ -339,18 +337,8 @@ class GatewayService:
         if isinstance(leverage, bool) or not isinstance(leverage, int) or not 1 <= leverage <= MAX_LEVERAGE:
             raise GuardRefused(f"leverage: must be a whole number from 1 to {MAX_LEVERAGE}")
         check_symbol(symbol, snapshot.guards)
-        exchange = snapshot.resolved.exchange.value
-        params = {"marginMode": "cross"} if exchange == "okx" else {}
-
-        async def send(session: VenueSession) -> Any:
-            try:
-                return await session.client.set_leverage(leverage, symbol, params)
-            except ccxt.BadRequest as exc:
-                if exchange == "bybit" and '"retCode":110043' in str(exc).replace(" ", ""):
-                    return {}  # already in force (Bybit v5 position/leverage: 110043 not modified)
-                raise
-
-        await self._read(_Call(ref, bot_id, Op.LEVERAGE, symbol), send, snapshot)
+        call = _Call(ref, bot_id, Op.LEVERAGE, symbol)
+        await self._read(call, lambda s: s.adapter.set_leverage(leverage, symbol), snapshot)
         return leverage
 
     # -- guards and the circuit breaker -------------------------------------------------------

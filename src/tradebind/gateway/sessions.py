@@ -70,28 +70,10 @@ _NO_KEY = ApiCredentials(SecretValue(""), SecretValue(""))
 
 
 def _gateway_options(adapter: ExchangeAdapter) -> None:
-    """ccxt options the gateway relies on (set on the instance; ccxt itself is unmodified)."""
-    options = adapter.client.options
-    # The gateway's timeout decides when an outcome is unknown; ccxt's own throttle stays off
-    # (the shared budget does the exchange's accounting).
-    if adapter.name == "binance":
-        # USDⓈ-M and spot only; skip coin-M and options markets, and the signed currencies call.
-        options["fetchMarkets"] = {"types": ["spot", "linear"], "loadAllOptions": False}
-        options["fetchCurrencies"] = False
-        # Open orders of all symbols are a deliberate, budgeted request here (weight 80 / 40).
-        options["warnOnFetchOpenOrdersWithoutSymbol"] = False
-    elif adapter.name == "okx":
-        options["fetchMarkets"] = {"types": ["spot", "swap"]}
-        options["fetchCurrencies"] = False
-    elif adapter.name == "bybit":
-        options["fetchMarkets"] = {"types": ["spot", "linear"]}
-        options["fetchCurrencies"] = False
-        # tradebind trades Bybit's Unified Trading Account only (the check reads UNIFIED wallets):
-        # stating it spares ccxt's unrecorded account-type probe (query-api + account/info)
-        # before the first order of every client (ccxt bybit.is_unified_enabled).
-        options["enableUnifiedMargin"] = False
-        options["enableUnifiedAccount"] = True
-        options["unifiedMarginStatus"] = 6
+    """ccxt options the gateway relies on (set on the instance; ccxt itself is unmodified).
+    The gateway's timeout decides when an outcome is unknown; ccxt's own throttle stays off
+    (the shared budget does the exchange's accounting)."""
+    adapter.client.options.update(adapter.gateway_options())
 
 
 class SessionPool:

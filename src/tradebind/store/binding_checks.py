@@ -16,7 +16,15 @@ from sqlalchemy import func, select
 
 from tradebind.store.errors import NotFound
 from tradebind.store.scope import OwnerScoped
-from tradebind.store.tables import ActivityHeadRow, BindingRow, BotRow, CredentialRow, CredentialVersionRow, utcnow
+from tradebind.store.tables import (
+    CURRENT_VERSION,
+    ActivityHeadRow,
+    BindingRow,
+    BotRow,
+    CredentialRow,
+    CredentialVersionRow,
+    utcnow,
+)
 from tradebind.store.web_tables import BindingCheckRow
 
 __all__ = ["BindingCheckRepository", "KeyListRow", "StoredCheck"]
@@ -126,11 +134,7 @@ class BindingCheckRepository(OwnerScoped):
                 CredentialRow.last_used_at,
             )
             .join(CredentialRow, CredentialRow.id == BindingRow.credential_id)
-            .join(
-                CredentialVersionRow,
-                (CredentialVersionRow.credential_id == CredentialRow.id)
-                & (CredentialVersionRow.version == CredentialRow.current_version),
-            )
+            .join(CredentialVersionRow, CURRENT_VERSION)
             .outerjoin(BindingCheckRow, BindingCheckRow.binding_id == BindingRow.id)
             .outerjoin(bots, bots.c.binding_id == BindingRow.id)
             .where(BindingRow.owner_id == self._owner, CredentialRow.owner_id == self._owner)

@@ -25,7 +25,7 @@ from tradebind.store.engine import Store
 from tradebind.store.errors import Invalid, NotFound
 from tradebind.store.gateway_tables import BindingGuardRow, BindingPauseRow, SentOrderRow
 from tradebind.store.scope import OwnerScoped
-from tradebind.store.tables import BindingRow, CredentialRow, CredentialVersionRow, utcnow
+from tradebind.store.tables import CURRENT_VERSION, BindingRow, CredentialRow, CredentialVersionRow, utcnow
 
 __all__ = ["BindingControls", "BindingGuards", "BindingPause", "BindingSnapshot", "SnapshotReader"]
 
@@ -104,11 +104,7 @@ _SNAPSHOT = (
         BindingPauseRow.paused_at,
     )
     .join(CredentialRow, CredentialRow.id == BindingRow.credential_id)
-    .join(
-        CredentialVersionRow,
-        (CredentialVersionRow.credential_id == CredentialRow.id)
-        & (CredentialVersionRow.version == CredentialRow.current_version),
-    )
+    .join(CredentialVersionRow, CURRENT_VERSION)
     .outerjoin(BindingGuardRow, BindingGuardRow.binding_id == BindingRow.id)
     .outerjoin(BindingPauseRow, BindingPauseRow.binding_id == BindingRow.id)
     .where(BindingRow.owner_id == bindparam("owner"), BindingRow.id == bindparam("binding"))

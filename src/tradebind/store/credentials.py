@@ -26,6 +26,7 @@ from tradebind.store.owners import new_id
 from tradebind.store.scope import OwnerScoped, check_label
 from tradebind.store.sealed import SealedField, load_sealed, open_sealed, seal_material, shred, store_sealed
 from tradebind.store.tables import (
+    CURRENT_VERSION,
     BindingRow,
     BotRow,
     CredentialRow,
@@ -86,11 +87,7 @@ class CredentialRepository(OwnerScoped):
         with self._store.read() as session:
             query = (
                 select(CredentialRow, CredentialVersionRow.key_id_masked)
-                .join(
-                    CredentialVersionRow,
-                    (CredentialVersionRow.credential_id == CredentialRow.id)
-                    & (CredentialVersionRow.version == CredentialRow.current_version),
-                )
+                .join(CredentialVersionRow, CURRENT_VERSION)
                 .where(CredentialRow.owner_id == self._owner)
                 .order_by(CredentialRow.created_at, CredentialRow.id)
             )

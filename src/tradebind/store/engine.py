@@ -104,7 +104,7 @@ class Store:
         PostgreSQL locks rows, so there it is a no-op). Raises :class:`StoreBusy` after
         ``WRITE_WAIT_S``. Every write of the store takes it; a writer on a connection of its own
         (:meth:`dedicated_writer`) takes it around each of its transactions."""
-        return _Turn(self._write_turn) if self._write_turn is not None else nullcontext()
+        return _turn(self._write_turn) if self._write_turn is not None else nullcontext()
 
     def dedicated_writer(self) -> Connection:
         """A connection for one long-lived writer (e.g. the gateway's request records): its
@@ -118,16 +118,14 @@ class Store:
         self.engine.dispose()
 
 
-class _Turn:
-    def __init__(self, lock: threading.RLock) -> None:
-        self._lock = lock
-
-    def __enter__(self) -> None:
-        if not self._lock.acquire(timeout=WRITE_WAIT_S):
-            raise StoreBusy("the database is busy with other writes; try again")
-
-    def __exit__(self, *exc: object) -> None:
-        self._lock.release()
+@contextmanager
+def _turn(lock: threading.RLock) -> Iterator[None]:
+    if not lock.acquire(timeout=WRITE_WAIT_S):
+        raise StoreBusy("the database is busy with other writes; try again")
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -128,6 +128,12 @@ class CredentialVersionRow(Base):
     shredded_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
+# Join condition: a credential and its current version (the material its bindings use now).
+CURRENT_VERSION = (CredentialVersionRow.credential_id == CredentialRow.id) & (
+    CredentialVersionRow.version == CredentialRow.current_version
+)
+
+
 class KeyClaimRow(Base):
     """Which credential holds an exchange key id (by keyed look-up hash): one key, one owner.
 

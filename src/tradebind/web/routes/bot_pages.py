@@ -105,9 +105,10 @@ async def _save(request: Request, principal: Principal, bot_id: str | None) -> R
     check_csrf(request, principal, values.get("csrf", ""))
     ctx = ctx_of(request)
     bots = BotRepository(ctx.store, principal.owner_id)
+    trading = False  # the bot being changed is running or paused
     if bot_id is not None:
         try:
-            bots.get(bot_id)
+            trading = bots.get(bot_id).state in _TRADING
         except NotFound:
             raise WebError(404, "bot not found", "bot_id") from None
     try:
@@ -124,7 +125,7 @@ async def _save(request: Request, principal: Principal, bot_id: str | None) -> R
         return _form(request, principal, 422, values=values, error=f"{field}: {message}", field=field, bot_id=bot_id)
     name, symbol = values.get("name", ""), values.get("symbol", "")
     try:
-        if bot_id is not None and bots.get(bot_id).state in _TRADING:
+        if bot_id is not None and trading:
             conflict = _shared_position_conflict(request, principal, bot_id, name, binding.id, symbol, params)
             if conflict is not None:
                 field, message = conflict
