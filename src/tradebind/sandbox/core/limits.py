@@ -4,17 +4,19 @@ from __future__ import annotations
 
 
 class WindowCounter:
-    """Usage per key in fixed windows of ``window_ms`` aligned to the epoch (a minute starts at :00).
+    """Usage per key in fixed windows of ``window_ms``, aligned to ``origin_ms`` (by default the
+    epoch: a minute starts at :00).
 
     Keys are whatever the protocol counts by: an IP, an account, a (uid, endpoint) pair.
     """
 
-    def __init__(self, window_ms: int) -> None:
+    def __init__(self, window_ms: int, origin_ms: int = 0) -> None:
         self.window_ms = window_ms
+        self.origin_ms = origin_ms
         self._usage: dict[object, tuple[int, int]] = {}
 
     def window_start(self, now_ms: int) -> int:
-        return now_ms - now_ms % self.window_ms
+        return now_ms - (now_ms - self.origin_ms) % self.window_ms
 
     def used(self, key: object, now_ms: int) -> int:
         start, used = self._usage.get(key, (0, 0))

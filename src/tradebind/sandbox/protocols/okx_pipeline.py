@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from ..core import Account, ApiKey, ErrorKind, FaultKind, Permission, SandboxError, Venue, WindowCounter
+from ..core import Account, ApiKey, ErrorKind, Fault, FaultKind, Permission, SandboxError, Venue, WindowCounter
 from .okx_auth import authenticate
 from .okx_errors import ERRORS, ORDER_TIMED_OUT, envelope, item_failure, row_for
 from .wire import apply_latency, client_ip, drop_connection, json_response
@@ -76,6 +76,10 @@ class Pipeline:
     venue: Venue
     mount: str
     _counters: dict[int, WindowCounter] = field(default_factory=dict)
+    # The rate_limit fault's own window: it starts with the first request the fault counts, so
+    # "N requests, then a refusal" holds however the wall-clock minute falls. A new fault, a new
+    # window. (OKX has no such minute limit; the fault is the sandbox's.)
+    _fault_window: tuple[Fault, WindowCounter] | None = None
 
     def route(self, endpoint: Endpoint, handler: Handler) -> web.RouteDef:
         async def serve(request: web.Request) -> web.StreamResponse:
@@ -118,8 +122,9 @@ class Pipeline:
         limits = [(counter, endpoint.limit)]
         fault = self.venue.faults.get(FaultKind.RATE_LIMIT)
         if fault is not None:
-            tight = self._counters.setdefault(RATE_LIMIT_FAULT_WINDOW_MS, WindowCounter(RATE_LIMIT_FAULT_WINDOW_MS))
-            limits.append((tight, int(fault.number("weight_per_minute", 1))))
+            if self._fault_window is None or self._fault_window[0] is not fault:
+                self._fault_window = (fault, WindowCounter(RATE_LIMIT_FAULT_WINDOW_MS, origin_ms=now))
+            limits.append((self._fault_window[1], int(fault.number("weight_per_minute", 1))))
         for window, limit in limits:
             if window.add(scope, 1, now) > limit:
                 raise SandboxError(ErrorKind.RATE_LIMITED, retry_after_s=max(1, window.reset_ms(now) // 1000))
