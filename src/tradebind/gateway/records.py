@@ -14,15 +14,16 @@ material (the key id is masked upstream, secrets never reach this module).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import queue
+import threading
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sqlalchemy import Connection
-
 from ..store import activity
+from ..store.activity_writer import ActivityWriter
 from ..store.engine import Store
 
 __all__ = ["ActivityRequestSink", "RecordFailed", "RequestRecord", "RequestSink"]
@@ -69,8 +70,10 @@ class ActivityRequestSink:
     record of that batch fails. Records that arrive while a batch is being written form the
     next batch (group commit): N concurrent requests cost about one commit, not N.
 
-    One writer thread holds one connection of its own for the sink's life: no pool checkout
-    and no new thread per batch, and the connection's settings stay its own.
+    One writer thread of the sink's own takes records from a queue and writes them through an
+    :class:`~tradebind.store.activity_writer.ActivityWriter` (a connection of its own); it wakes
+    the event loop once per batch to settle the batch's waiters. So a record costs the event loop
+    a queue put and one wake-up, with no task, executor hop or future chaining per batch.
 
     Durability on SQLite: unless ``power_safe``, that connection commits with
     ``synchronous=NORMAL`` under WAL (SQLite docs, pragma.html#pragma_synchronous and wal.html):
@@ -84,42 +87,56 @@ class ActivityRequestSink:
     """
 
     def __init__(self, store: Store, *, max_batch: int = 500, power_safe: bool = False) -> None:
-        self._store = store
+        self._writer = ActivityWriter(store, fsync_each_commit=power_safe)
         self._max_batch = max_batch
-        self._power_safe = power_safe
-        self._pending: list[tuple[RequestRecord, asyncio.Future[None]]] = []
-        self._flusher: asyncio.Task[None] | None = None
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tradebind-records")
-        self._conn: Connection | None = None  # used on the writer thread only
+        self._queue: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start = threading.Lock()
         self._closed = False
 
     async def record(self, entry: RequestRecord) -> None:
+        if self._closed:
+            raise RecordFailed("the activity record could not be written: the gateway is closing")
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((entry, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
+        self._queue.put((entry, future))
+        if self._thread is None:
+            self._start_thread()
         await future
 
-    async def _flush(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self._pending:
-            batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
-            try:
-                await loop.run_in_executor(self._writer, self._write, [entry for entry, _ in batch])
-            except Exception as exc:  # any database failure fails the batch closed
-                log.warning("request records not written (%s entries): %s", len(batch), type(exc).__name__)
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(RecordFailed("the activity record could not be written"))
-                continue
-            for _, future in batch:
-                if not future.done():
-                    future.set_result(None)
+    def _start_thread(self) -> None:
+        with self._start:
+            if self._thread is None:
+                thread = threading.Thread(target=self._run, name="tradebind-records", daemon=True)
+                thread.start()
+                self._thread = thread
 
-    def _write(self, entries: Sequence[RequestRecord]) -> None:
-        """On the writer thread: one transaction, one chain append per owner."""
+    def _run(self) -> None:
+        """The writer thread: batches until the closing marker, then the connection ends."""
+        try:
+            while True:
+                first = self._queue.get()
+                if first is None:
+                    return
+                batch, stop = [first], False
+                while len(batch) < self._max_batch:
+                    try:
+                        more = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is None:  # closing: write what came before it, then stop
+                        stop = True
+                        break
+                    batch.append(more)
+                self._settle(batch, self._write(batch))
+                if stop:
+                    return
+        finally:
+            self._writer.close()
+
+    def _write(self, batch: Sequence[_Waiting]) -> BaseException | None:
+        """On the writer thread: one transaction, one chain append per owner; the failure, if any."""
         chains: dict[str, list[activity.NewEntry]] = {}
-        for e in entries:
+        for e, _ in batch:
             chains.setdefault(e.owner_id, []).append(
                 activity.NewEntry(
                     actor=f"bot:{e.bot_id}" if e.bot_id else "gateway",
@@ -131,35 +148,42 @@ class ActivityRequestSink:
                 )
             )
         try:
-            conn = self._connection()
-            with self._store.write_turn(), conn.begin():
-                for chain, new in chains.items():
-                    activity.append_many(conn, chain, new)
-        except Exception:
-            self._drop_connection()  # a connection that failed is not trusted again
-            raise
+            self._writer.append(chains)
+        except Exception as exc:  # any database failure fails the batch closed
+            log.warning("request records not written (%s entries): %s", len(batch), type(exc).__name__)
+            return exc
+        return None
 
-    def _connection(self) -> Connection:
-        if self._conn is None:
-            conn = self._store.dedicated_writer()
-            if conn.dialect.name == "sqlite" and not self._power_safe:
-                # On the DBAPI connection (autocommit), not in a transaction; see the class doc.
-                conn.connection.driver_connection.execute("PRAGMA synchronous=NORMAL")  # type: ignore[union-attr]
-            self._conn = conn
-        return self._conn
-
-    def _drop_connection(self) -> None:
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            conn.invalidate()  # closed, never handed back to the pool with its own settings
-            conn.close()
+    @staticmethod
+    def _settle(batch: Sequence[_Waiting], failure: BaseException | None) -> None:
+        """Wake each waiting loop once for the whole batch (normally one loop)."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+        for _, future in batch:
+            by_loop.setdefault(future.get_loop(), []).append(future)
+        for loop, futures in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits any more
+                loop.call_soon_threadsafe(_resolve, futures, failure is None)
 
     async def close(self) -> None:
         """Wait for records in flight, then end the writer's connection and thread (idempotent)."""
-        if self._flusher is not None:
-            await asyncio.gather(self._flusher, return_exceptions=True)
         if self._closed:
             return
         self._closed = True
-        await asyncio.get_running_loop().run_in_executor(self._writer, self._drop_connection)
-        self._writer.shutdown(wait=False)
+        if self._thread is None:
+            self._writer.close()
+            return
+        self._queue.put(None)
+        await asyncio.to_thread(self._thread.join)
+
+
+_Waiting = tuple[RequestRecord, "asyncio.Future[None]"]
+
+
+def _resolve(futures: Sequence[asyncio.Future[None]], written: bool) -> None:
+    for future in futures:
+        if future.done():  # its waiter was cancelled
+            continue
+        if written:
+            future.set_result(None)
+        else:
+            future.set_exception(RecordFailed("the activity record could not be written"))

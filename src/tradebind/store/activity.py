@@ -42,6 +42,7 @@ __all__ = [
     "NewEntry",
     "append",
     "append_many",
+    "chain_rows",
     "entry_hash",
     "verify",
 ]
@@ -151,35 +152,43 @@ def append_many(session: Session | Connection, chain: str, entries: Sequence[New
         return
     conn = session.connection() if isinstance(session, Session) else session
     dialect = conn.dialect.name
-    conn.execute(_HEAD_INSERT["postgresql" if dialect == "postgresql" else "sqlite"], {"chain": chain})
-    seq, prev = conn.execute(_HEAD_FOR_UPDATE, {"c": chain}).one()
-    rows = []
-    for e in entries:
-        seq += 1
-        values = _values(chain, seq, prev, e)
-        prev = values["hash"]
-        rows.append(values)
-    conn.execute(_ROWS_INSERT, rows)
-    conn.execute(_HEAD_UPDATE, {"c": chain, "s": seq, "h": prev})
+    conn.execute(HEAD_INSERT["postgresql" if dialect == "postgresql" else "sqlite"], {"chain": chain})
+    seq, prev = conn.execute(HEAD_FOR_UPDATE, {"c": chain}).one()
+    rows = chain_rows(chain, seq, prev, entries)
+    conn.execute(ROWS_INSERT, rows)
+    conn.execute(HEAD_UPDATE, {"c": chain, "s": rows[-1]["seq"], "h": rows[-1]["hash"]})
     if isinstance(session, Session):
         cached = session.identity_map.get(identity_key(ActivityHeadRow, chain))
         if cached is not None:
             session.expire(cached)  # an ORM append later in this transaction re-reads the head
 
 
-_HEAD_INSERT = {
+def chain_rows(chain: str, seq: int, prev_hash: str, entries: Sequence[NewEntry]) -> list[dict[str, Any]]:
+    """The ``activity`` rows of ``entries`` following entry ``seq`` (hash ``prev_hash``) of
+    ``chain``, each hashed onto the one before; the last one is the chain's new head."""
+    rows = []
+    for e in entries:
+        seq += 1
+        values = _values(chain, seq, prev_hash, e)
+        prev_hash = values["hash"]
+        rows.append(values)
+    return rows
+
+
+# The statements of append_many (also compiled once by .activity_writer for its SQLite path).
+HEAD_INSERT = {
     name: ins(ActivityHeadRow).values(chain=bindparam("chain"), seq=0, hash=GENESIS).on_conflict_do_nothing()
     for name, ins in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
-_HEAD_FOR_UPDATE = (
+HEAD_FOR_UPDATE = (
     select(ActivityHeadRow.seq, ActivityHeadRow.hash).where(ActivityHeadRow.chain == bindparam("c")).with_for_update()
 )
-_HEAD_UPDATE = (
+HEAD_UPDATE = (
     update(ActivityHeadRow)
     .where(ActivityHeadRow.chain == bindparam("c"))
     .values(seq=bindparam("s"), hash=bindparam("h"))
 )
-_ROWS_INSERT = insert(ActivityRow)
+ROWS_INSERT = insert(ActivityRow)
 
 
 def _values(chain: str, seq: int, prev_hash: str, e: NewEntry) -> dict[str, Any]:

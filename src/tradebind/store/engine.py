@@ -16,6 +16,7 @@ previous one commits; the busy handler is left to arbitrate between processes on
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -35,6 +36,8 @@ _WRITE = "tradebind_write"
 WRITE_WAIT_S = 30.0  # as long as SQLite's busy timeout (busy_timeout=30000 below)
 # Any constant shared by every tradebind process: serialises concurrent migrations on PostgreSQL.
 _MIGRATION_LOCK = 0x7472_6164_6562
+# Every SQLite connection's settings (journal_mode=WAL is the file's own, kept for a new file).
+_SQLITE_PRAGMAS = ("foreign_keys=ON", "journal_mode=WAL", "secure_delete=ON", "busy_timeout=30000")
 
 
 def migration_config(connection: Connection | None = None) -> Config:
@@ -114,6 +117,19 @@ class Store:
         each of its transactions."""
         return self.engine.connect().execution_options(**{_WRITE: True})
 
+    def sqlite_file_connection(self) -> sqlite3.Connection | None:
+        """A plain sqlite3 connection of its own to the store's SQLite file, set up as the
+        engine's are (autocommit: the caller issues ``BEGIN``), for hot paths that cannot afford
+        SQLAlchemy's per-statement work; None unless the store is a SQLite file. The caller
+        closes it, uses it from one thread at a time, and holds :meth:`write_turn` around writes.
+        """
+        database = self.engine.url.database
+        if self.engine.dialect.name != "sqlite" or database in (None, "", ":memory:"):
+            return None
+        conn = sqlite3.connect(str(Path(database).expanduser()), isolation_level=None, check_same_thread=False)
+        _apply_pragmas(conn)
+        return conn
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -133,11 +149,15 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Take transaction control from the sqlite3 module so BEGIN can be IMMEDIATE for writes.
         dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        for pragma in ("foreign_keys=ON", "journal_mode=WAL", "secure_delete=ON", "busy_timeout=30000"):
-            cur.execute(f"PRAGMA {pragma}")
-        cur.close()
+        _apply_pragmas(dbapi_conn)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+
+def _apply_pragmas(conn: sqlite3.Connection) -> None:
+    cur = conn.cursor()
+    for pragma in _SQLITE_PRAGMAS:
+        cur.execute(f"PRAGMA {pragma}")
+    cur.close()
