@@ -45,8 +45,8 @@ class KeyFacts:
     ``ips`` is the allow-list (entries may be CIDR ranges), empty when the key is open to every
     IP, and ``None`` when the exchange only says *whether* a list exists (Binance ``ipRestrict``).
     ``account`` is the exchange's id of the account the key belongs to (OKX ``uid``, Bybit
-    ``userID``): keys of one account share its rate limits. ``None`` where the permission
-    endpoint does not say (Binance).
+    ``userID``, Binance ``uid`` of the account information): keys of one account share its
+    rate limits. ``None`` where the exchange did not say.
     """
 
     permissions: frozenset[Permission]

@@ -158,7 +158,12 @@ class BinanceAdapter(ExchangeAdapter):
         return ExchangeStatus(str(response.get("status")) == "0", str(response.get("msg", "")))
 
     async def key_facts(self) -> KeyFacts:
-        r = await self.call("GET /sapi/v1/account/apiRestrictions", self.client.sapiGetAccountApiRestrictions)
+        # apiRestrictions names no account; the spot account information does (``uid``), asked
+        # alongside so the check takes no longer.
+        r, uid = await asyncio.gather(
+            self.call("GET /sapi/v1/account/apiRestrictions", self.client.sapiGetAccountApiRestrictions),
+            self._account_uid(),
+        )
         flags = {
             Permission.READ: r.get("enableReading"),
             Permission.SPOT_TRADE: r.get("enableSpotAndMarginTrading"),
@@ -173,7 +178,20 @@ class BinanceAdapter(ExchangeAdapter):
             # "Expiration time for spot and margin trading permission" (optional field).
             expires_at=_ms(r.get("tradingAuthorityExpirationTime")),
             created_at=_ms(r.get("createTime")),
+            account=uid,
         )
+
+    async def _account_uid(self) -> str | None:
+        """The key's account id, or None when the key may not read the account (the permission
+        itself is judged from apiRestrictions, not from this call)."""
+        try:
+            account = await self.call(
+                "GET /api/v3/account", self.client.privateGetAccount, {"omitZeroBalances": "true"}
+            )
+        except CallFailed:
+            return None
+        uid = account.get("uid")
+        return str(uid) if uid not in (None, "") else None
 
     async def trading_figures(self, market: Market) -> dict[str, Figures]:
         if market is Market.SPOT:

@@ -204,16 +204,17 @@ def test_a_database_too_busy_to_write_gets_a_503_and_nothing_is_half_saved(
     assert again.status_code == 201, again.text
 
 
+@pytest.mark.parametrize("exchange", ["binance", "okx", "bybit"])
 def test_keys_of_one_exchange_account_are_known_as_one_account(
-    web: WebServer, alice: User, control: Control, account: str
+    web: WebServer, alice: User, control: Control, account: str, exchange: str
 ) -> None:
     """The check names the key's exchange account; saving remembers it, so the gateway gives keys
     of one account one rate budget."""
     other = f"{account}-b"
     for name in (account, other):
-        funded(control, "okx", name, "100")
+        funded(control, exchange, name, "100")
     added = [
-        add(alice, paste(control, "okx", name), label=label)
+        add(alice, paste(control, exchange, name), label=label)
         for name, label in ((account, "one"), (account, "two"), (other, "three"))
     ]
     assert [r.status_code for r in added] == [201, 201, 201], [r.text for r in added]
