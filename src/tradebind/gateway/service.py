@@ -5,10 +5,9 @@ guards, pause, read fresh each time) → the pooled client of that version (decr
 version) → the shared rate budget (exchange account and egress IP) → if the request waited since
 that read (:class:`BindingRead`), the binding read once more right before signing (a key replaced
 or a pause set while the request waited wins: nothing is signed with a key after its replacement
-commits) → the ccxt call → the request record (committed
-before the result is used, group-committed with concurrent requests' records; if it cannot be
-written the request fails) → the result. Store writes run on the gateway's own threads, never on
-the event loop.
+commits) → the ccxt call → the request record (committed before the result is used,
+group-committed with concurrent requests' records; if it cannot be written the request fails) →
+the result. Store writes run on the gateway's own threads, never on the event loop.
 
 Nothing but :class:`GatewayError` (and its subclasses) leaves the gateway: ccxt errors of the
 public requests a fresh session makes first (markets, Binance's exchangeInfo) are classified,

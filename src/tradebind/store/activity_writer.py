@@ -8,9 +8,10 @@ statements reach the database differs.
 On a SQLite file the writer uses a plain sqlite3 connection and runs ``append_many``'s own
 statements, compiled once for SQLite, with SQLAlchemy's bind conversions for the columns: about
 0.1 ms of CPU per transaction instead of about 0.3 ms through SQLAlchemy's Core execution (four
-statements, events, result set-up), and the writer's CPU is taken from the same interpreter that
-runs the event loop. Elsewhere (PostgreSQL, whose round trips dominate) it is
-:meth:`Store.dedicated_writer` and ``append_many``.
+statements, events, result set-up). That matters twice: each request waits for its batch, and
+the writer thread's Python runs under the same interpreter lock as the event loop. Elsewhere
+(PostgreSQL, whose round trips dominate) it is :meth:`Store.dedicated_writer` and
+``append_many``.
 """
 
 from __future__ import annotations
