@@ -182,8 +182,8 @@ class BinanceAdapter(ExchangeAdapter):
         )
 
     async def _account_uid(self) -> str | None:
-        """The key's account id, or None when the key may not read the account (the permission
-        itself is judged from apiRestrictions, not from this call)."""
+        """The key's account id, or None when the call fails, e.g. for a key that may not read
+        the account (the permissions themselves are judged from apiRestrictions, not from it)."""
         try:
             account = await self.call(
                 "GET /api/v3/account", self.client.privateGetAccount, {"omitZeroBalances": "true"}

@@ -18,12 +18,12 @@ Pure. Facts from shared/reference/exchanges.md (and the sandbox, which follows t
   (place 60, get order 60, cancel 60, orders-pending 60, balance 10, positions 10, set-leverage
   20); public market data 20 per 2 s per IP. OKX sends no usage headers.
 
-"Account" is the exchange account of the key (``ResolvedBinding.account_key``), as the connection check
-learned it from the key-permission call it makes anyway (OKX ``uid``, Bybit ``userID``): every
-key of one account, and every bot on their bindings, shares one budget. Where the account is not
-known (Binance's permission call does not say; credentials not checked since) it is the
-credential; Binance's per-account order counters still arrive in every reply's headers, so each
-credential's budget follows the account's real count.
+"Account" is the exchange account of the key (``ResolvedBinding.account_key``), as the connection
+check learned it (OKX ``uid``, Bybit ``userID``, Binance ``uid``): every key of one account, and
+every bot on their bindings, shares one budget. Where the account is not known (a credential not
+checked since, or a check that could not read it) it is the credential; Binance's per-account
+order counters still arrive in every reply's headers, so such a budget follows the account's
+real count.
 """
 
 from __future__ import annotations

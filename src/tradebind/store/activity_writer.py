@@ -83,12 +83,8 @@ class ActivityWriter:
         return self._sqlite
 
     def _connection(self) -> Connection:
-        if self._conn is None:
-            conn = self._store.dedicated_writer()
-            if conn.dialect.name == "sqlite" and not self._fsync:
-                # On the DBAPI connection (autocommit), not in a transaction.
-                conn.connection.driver_connection.execute("PRAGMA synchronous=NORMAL")  # type: ignore[union-attr]
-            self._conn = conn
+        if self._conn is None:  # PostgreSQL, or SQLite in memory (where there is nothing to fsync)
+            self._conn = self._store.dedicated_writer()
         return self._conn
 
 

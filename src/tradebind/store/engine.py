@@ -25,7 +25,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from .errors import StoreBusy
@@ -68,17 +68,17 @@ class Store:
     def open(cls, url: str, *, migrate: bool = True, **engine_kwargs: Any) -> Store:
         """Connect to ``url`` (creating the SQLite file's directory, mode 0700) and migrate."""
         parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            directory = Path(parsed.database).expanduser().parent
-            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = _sqlite_file(parsed)
+        if path is not None:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         engine = create_engine(parsed, **engine_kwargs)
         if engine.dialect.name == "sqlite":
             _configure_sqlite(engine)
         store = cls(engine)
         if migrate:
             store.migrate()
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            os.chmod(Path(parsed.database).expanduser(), 0o600)
+        if path is not None:
+            os.chmod(path, 0o600)
         return store
 
     @property
@@ -123,15 +123,22 @@ class Store:
         SQLAlchemy's per-statement work; None unless the store is a SQLite file. The caller
         closes it, uses it from one thread at a time, and holds :meth:`write_turn` around writes.
         """
-        database = self.engine.url.database
-        if self.engine.dialect.name != "sqlite" or database in (None, "", ":memory:"):
+        path = _sqlite_file(self.engine.url)
+        if path is None:
             return None
-        conn = sqlite3.connect(str(Path(database).expanduser()), isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         _apply_pragmas(conn)
         return conn
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """The SQLite file ``url`` names; None for another database or SQLite in memory."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database).expanduser()
 
 
 @contextmanager
