@@ -67,8 +67,9 @@ SYMBOL = "BTC/USDT"
 BLOCK = 20
 # OKX allows 60 order look-ups per 2 s per account and instrument, Bybit 50 per second
 # (exchanges.md §2.5, §3.5): a bare client knows no limit, so the bench pauses (untimed) between
-# rounds to keep both sides within them.
-PAUSE_S = {"okx": 0.8, "bybit": 0.5}
+# rounds to keep both sides within them. Bybit: a second apart, so no one-second window holds
+# more than two rounds of 20 (a half-second pause let three rounds meet once the gateway got faster).
+PAUSE_S = {"okx": 0.8, "bybit": 1.0}
 PLACES = 15  # per side: below every exchange's order-rate limit (Bybit spot: 20 per second)
 BOTS_PER_ACCOUNT = 10
 GATEWAY_IP, BARE_IP = "127.0.0.21", "127.0.0.22"

@@ -188,6 +188,7 @@ class GatewayService:
         self._check_policy = check_policy or CheckPolicy()
         self._pool = SessionPool(self._open_credential, self._endpoint, timeout_ms=timeout_ms)
         self._ip = self._endpoint.source_ip or "default"
+        self._sending = 0  # requests waiting for the exchange's answer right now
         # Store writes (the sent-order journal, pauses, opening a key) wait for the database's
         # write lock: never on the event loop, where that wait would stall every bot. Threads
         # of the gateway's own, so they do not queue behind the callers' store work either.
@@ -577,15 +578,18 @@ class GatewayService:
     ) -> T:
         """The exchange call itself, its record, and what a failure means for the binding."""
         failure: Failure | None = None
+        self._sending += 1
         try:
             result = await fn(session)
         except _CALL_ERRORS as exc:
             failure = exc.failure if isinstance(exc, CallFailed) else session.adapter.errors.classify(exc)
             failure = Failure(failure.verdict, failure.code, session.adapter.scrub(failure.message))
             cause: BaseException = exc
+        finally:
+            self._sending -= 1
         latency_ms = round((time.monotonic() - started) * 1000)
         self._budget.observe(observations(ctx, call.op, session.client.last_response_headers or {}))
-        await self._record(call, session, failure, latency_ms, sent_at)
+        await self._record(call, session, failure, latency_ms, sent_at, alone=self._sending == 0)
         if failure is None:
             return result
         if failure.verdict in PAUSING_VERDICTS or (failure.verdict is None and failure.code is not None):
@@ -595,10 +599,18 @@ class GatewayService:
         raise _Failed(failure, cause)
 
     async def _record(
-        self, call: _Call, session: VenueSession, failure: Failure | None, latency_ms: int, sent_at: float
+        self,
+        call: _Call,
+        session: VenueSession,
+        failure: Failure | None,
+        latency_ms: int,
+        sent_at: float,
+        *,
+        alone: bool,
     ) -> None:
         """One record per exchange call: the adapter's calls (balance reads make several) each
-        with their endpoint, or the one ccxt call of the operation."""
+        with their endpoint, or the one ccxt call of the operation. ``alone``: no other request
+        is waiting for the exchange, so no other record will join these (the sink's hint)."""
         operation = f"{session.exchange} {call.op.value}" + (f" {call.symbol}" if call.symbol else "")
         outcome = "ok" if failure is None else _result_text(failure)
         calls = [(e.call, "ok" if e.ok else outcome, e.elapsed_ms) for e in session.adapter.evidence]
@@ -620,9 +632,9 @@ class GatewayService:
         ]
         try:
             if len(entries) == 1:
-                await self._sink.record(entries[0])
+                await self._sink.record(entries[0], alone=alone)
             else:
-                await asyncio.gather(*(self._sink.record(e) for e in entries))
+                await asyncio.gather(*(self._sink.record(e, alone=alone) for e in entries))
         except RecordFailed:
             raise GatewayError("the request could not be recorded, so its result was not used") from None
 

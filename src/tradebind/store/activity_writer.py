@@ -26,6 +26,7 @@ from sqlalchemy.sql.expression import ClauseElement
 
 from . import activity
 from .engine import Store
+from .errors import StoreBusy
 from .tables import ActivityHeadRow, ActivityRow
 
 __all__ = ["ActivityWriter"]
@@ -36,32 +37,66 @@ class ActivityWriter:
 
     ``fsync_each_commit=False`` (SQLite only) commits with ``synchronous=NORMAL`` under WAL: a
     committed batch survives a crash of the process, not necessarily a power loss (see
-    :class:`tradebind.gateway.records.ActivityRequestSink`). Use from one thread. A failed
-    append rolls back and drops the connection; the next append opens a new one. :meth:`close`
-    ends it.
+    :class:`tradebind.gateway.records.ActivityRequestSink`).
+
+    ``wait=False`` (a SQLite file only: :attr:`Store.is_sqlite_file`) is for an event loop, which
+    must never wait for a lock: :meth:`append` then writes only if the write lock is free at once
+    (this process's write turn and SQLite's own), else returns False having written nothing. Its
+    connection never checkpoints the WAL either (a checkpoint fsyncs): :meth:`checkpoint` on a
+    waiting writer, or any other connection's commits, do that.
+
+    Use from one thread. A failed append rolls back and drops the connection; the next append
+    opens a new one. :meth:`close` ends it.
     """
 
-    def __init__(self, store: Store, *, fsync_each_commit: bool = True) -> None:
+    def __init__(self, store: Store, *, fsync_each_commit: bool = True, wait: bool = True) -> None:
+        if not wait and not store.is_sqlite_file:
+            raise ValueError("wait: only a writer to a SQLite file can skip waiting for the write lock")
         self._store = store
         self._fsync = fsync_each_commit
+        self._wait = wait
         self._sqlite: _SqliteAppend | None = None
         self._conn: Connection | None = None
 
-    def append(self, chains: Mapping[str, Sequence[activity.NewEntry]]) -> None:
-        """Append each chain's entries in order, all in one transaction; raises on failure."""
+    def append(self, chains: Mapping[str, Sequence[activity.NewEntry]]) -> bool:
+        """Append each chain's entries in order, all in one transaction; True once committed.
+
+        False (nothing written) only for a writer with ``wait=False`` that found the write lock
+        taken. Raises on any other failure."""
         try:
-            with self._store.write_turn():
+            with self._store.write_turn(wait=self._wait):
                 sqlite = self._sqlite_append()
                 if sqlite is not None:
                     sqlite.append(chains)
-                    return
+                    return True
                 conn = self._connection()
                 with conn.begin():
                     for chain, entries in chains.items():
                         activity.append_many(conn, chain, entries)
+                return True
+        except StoreBusy:
+            if self._wait:
+                raise
+            return False
+        except sqlite3.OperationalError as exc:
+            if not self._wait and exc.sqlite_errorcode == sqlite3.SQLITE_BUSY:
+                return False  # BEGIN IMMEDIATE found another connection writing: nothing began
+            self.close()
+            raise
         except Exception:
             self.close()  # a connection that failed is not trusted again
             raise
+
+    def checkpoint(self) -> None:
+        """Copy the WAL back into the database file (SQLite's PASSIVE checkpoint), holding this
+        process's write turn so the next write finds the WAL fully copied and starts it over;
+        a checkpoint that ran while writes went on would leave new frames behind it every time,
+        and the WAL would grow without end. Writers of other processes are not held back; the
+        checkpoint then copies what it can. Nothing elsewhere (PostgreSQL)."""
+        with self._store.write_turn():
+            sqlite = self._sqlite_append()
+            if sqlite is not None:
+                sqlite.checkpoint()
 
     def close(self) -> None:
         if self._sqlite is not None:
@@ -79,6 +114,9 @@ class ActivityWriter:
                 return None
             if not self._fsync:
                 raw.execute("PRAGMA synchronous=NORMAL")
+            if not self._wait:
+                raw.execute("PRAGMA busy_timeout=0")
+                raw.execute("PRAGMA wal_autocheckpoint=0")
             self._sqlite = _SqliteAppend(raw, self._store)
         return self._sqlite
 
@@ -146,6 +184,9 @@ class _SqliteAppend:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+
+    def checkpoint(self) -> None:
+        self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def close(self) -> None:
         self._conn.close()

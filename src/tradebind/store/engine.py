@@ -102,12 +102,20 @@ class Store:
         with self.write_turn(), self._writer.begin() as session:
             yield session
 
-    def write_turn(self) -> AbstractContextManager[object]:
+    def write_turn(self, *, wait: bool = True) -> AbstractContextManager[object]:
         """This process's turn to write, held around a whole write transaction (SQLite only;
         PostgreSQL locks rows, so there it is a no-op). Raises :class:`StoreBusy` after
-        ``WRITE_WAIT_S``. Every write of the store takes it; a writer on a connection of its own
-        (:meth:`dedicated_writer`) takes it around each of its transactions."""
-        return _turn(self._write_turn) if self._write_turn is not None else nullcontext()
+        ``WRITE_WAIT_S``, or at once with ``wait=False`` if another thread holds it. Every write
+        of the store takes it; a writer on a connection of its own (:meth:`dedicated_writer`,
+        :meth:`sqlite_file_connection`) takes it around each of its transactions."""
+        if self._write_turn is None:
+            return nullcontext()
+        return _turn(self._write_turn, WRITE_WAIT_S if wait else 0.0)
+
+    @property
+    def is_sqlite_file(self) -> bool:
+        """Whether the store is a SQLite file (what :meth:`sqlite_file_connection` needs)."""
+        return _sqlite_file(self.engine.url) is not None
 
     def dedicated_writer(self) -> Connection:
         """A connection for one long-lived writer (e.g. the gateway's request records): its
@@ -142,8 +150,8 @@ def _sqlite_file(url: URL) -> Path | None:
 
 
 @contextmanager
-def _turn(lock: threading.RLock) -> Iterator[None]:
-    if not lock.acquire(timeout=WRITE_WAIT_S):
+def _turn(lock: threading.RLock, wait_s: float) -> Iterator[None]:
+    if not (lock.acquire(timeout=wait_s) if wait_s > 0 else lock.acquire(blocking=False)):
         raise StoreBusy("the database is busy with other writes; try again")
     try:
         yield

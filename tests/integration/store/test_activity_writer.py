@@ -1,11 +1,16 @@
 """The activity writer (the gateway's request records): the same chain as every other append,
-one transaction per batch, and a failed batch leaves nothing behind and does not stop the next."""
+one transaction per batch, a failed batch leaves nothing behind and does not stop the next, and a
+writer that must not wait (an event loop's) writes nothing rather than wait for another writer."""
 
 from __future__ import annotations
 
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
 from sqlalchemy import text
 
-from tests.integration.store.support import okx_material
+from tests.integration.store.support import Database, okx_material
 from tradebind.domain.credentials import Owner
 from tradebind.store import ActivityRepository, CredentialRepository, Store, verify
 from tradebind.store.activity import NewEntry
@@ -65,4 +70,29 @@ def test_a_failed_batch_writes_nothing_and_the_next_one_is_written(store: Store,
     assert failed is not None
     written = [e.details["latency_ms"] for e in ActivityRepository(store, alice.id).recent() if e.seq > 1]
     assert written == [3, 1]
+    assert verify(store)[1] is None
+
+
+def test_a_writer_that_must_not_wait_writes_nothing_while_another_connection_writes(
+    store: Store, db: Database, alice: Owner
+) -> None:
+    if db.sqlite_path is None:
+        with pytest.raises(ValueError, match="wait"):
+            ActivityWriter(store, wait=False)
+        return
+    writer = ActivityWriter(store, fsync_each_commit=False, wait=False)
+    other = sqlite3.connect(db.sqlite_path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process's write transaction, say
+        assert writer.append({alice.id: [_entry(1)]}) is False
+        other.execute("COMMIT")
+        with store.write_turn():  # a writer thread of this process holds the store's turn
+            held = ThreadPoolExecutor(1).submit(writer.append, {alice.id: [_entry(2)]}).result()
+        assert held is False
+        assert writer.append({alice.id: [_entry(3)]}) is True
+    finally:
+        other.close()
+        writer.close()
+    written = [e.details["latency_ms"] for e in ActivityRepository(store, alice.id).recent() if e.seq > 1]
+    assert written == [3]
     assert verify(store)[1] is None
