@@ -79,7 +79,8 @@ class ActivityWriter:
                 raise
             return False
         except sqlite3.OperationalError as exc:
-            if not self._wait and exc.sqlite_errorcode == sqlite3.SQLITE_BUSY:
+            # The primary code (the low byte): SQLITE_BUSY_RECOVERY and the like are busy too.
+            if not self._wait and exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:
                 return False  # BEGIN IMMEDIATE found another connection writing: nothing began
             self.close()
             raise
