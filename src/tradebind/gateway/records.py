@@ -114,7 +114,7 @@ class ActivityRequestSink:
         self._queue: queue.SimpleQueue[_Waiting | _Checkpoint | None] = queue.SimpleQueue()
         self._queued = 0  # records handed to the thread (counted on the loop) ...
         self._settled = 0  # ... and settled by it (counted on the loop, when their waiters wake)
-        self._since_checkpoint = (0, 0)  # commits and records written on the loop since the last one
+        self._loop_commits = self._loop_records = 0  # written on the loop since the last checkpoint
         self._thread: threading.Thread | None = None
         self._closed = False
 
@@ -144,9 +144,10 @@ class ActivityRequestSink:
                 return
             if written:
                 _resolve(batch, written=True)
-                self._since_checkpoint = (self._since_checkpoint[0] + 1, self._since_checkpoint[1] + len(batch))
-                if self._since_checkpoint[0] >= _CHECKPOINT_COMMITS or self._since_checkpoint[1] >= _CHECKPOINT_RECORDS:
-                    self._since_checkpoint = (0, 0)
+                self._loop_commits += 1
+                self._loop_records += len(batch)
+                if self._loop_commits >= _CHECKPOINT_COMMITS or self._loop_records >= _CHECKPOINT_RECORDS:
+                    self._loop_commits = self._loop_records = 0
                     self._to_thread(_CHECKPOINT)
                 return
         self._queued += len(batch)

@@ -74,17 +74,9 @@ class ActivityWriter:
                     for chain, entries in chains.items():
                         activity.append_many(conn, chain, entries)
                 return True
-        except StoreBusy:
-            if self._wait:
-                raise
-            return False
-        except sqlite3.OperationalError as exc:
-            # The primary code (the low byte): SQLITE_BUSY_RECOVERY and the like are busy too.
-            if not self._wait and exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:
-                return False  # BEGIN IMMEDIATE found another connection writing: nothing began
-            self.close()
-            raise
-        except Exception:
+        except Exception as exc:
+            if not self._wait and _busy(exc):
+                return False  # the lock was taken before anything began: nothing to undo
             self.close()  # a connection that failed is not trusted again
             raise
 
@@ -125,6 +117,14 @@ class ActivityWriter:
         if self._conn is None:  # PostgreSQL, or SQLite in memory (where there is nothing to fsync)
             self._conn = self._store.dedicated_writer()
         return self._conn
+
+
+def _busy(exc: Exception) -> bool:
+    """Whether ``exc`` says another writer holds the lock: this process's write turn, or SQLite's
+    (any busy code: the primary code is the low byte, so SQLITE_BUSY_RECOVERY counts too)."""
+    if isinstance(exc, StoreBusy):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
 
 
 class _Statement:

@@ -110,7 +110,7 @@ class Store:
         :meth:`sqlite_file_connection`) takes it around each of its transactions."""
         if self._write_turn is None:
             return nullcontext()
-        return _turn(self._write_turn, WRITE_WAIT_S if wait else 0.0)
+        return _turn(self._write_turn, wait=wait)
 
     @property
     def is_sqlite_file(self) -> bool:
@@ -150,8 +150,8 @@ def _sqlite_file(url: URL) -> Path | None:
 
 
 @contextmanager
-def _turn(lock: threading.RLock, wait_s: float) -> Iterator[None]:
-    if not (lock.acquire(timeout=wait_s) if wait_s > 0 else lock.acquire(blocking=False)):
+def _turn(lock: threading.RLock, *, wait: bool) -> Iterator[None]:
+    if not (lock.acquire(timeout=WRITE_WAIT_S) if wait else lock.acquire(blocking=False)):
         raise StoreBusy("the database is busy with other writes; try again")
     try:
         yield
