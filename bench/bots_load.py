@@ -5,11 +5,12 @@ Run: ``.venv/bin/python -m bench.bots_load [--bindings 100] [--bots-per-binding 
 
 The sandbox runs as its own process (``tradebind sandbox --port 0``). tradebind runs in this
 process as ``tradebind worker`` would: one :class:`BotRunner` (in-process schedule) over a real
-:class:`GatewayService` (store on a SQLite file, local KEK file, activity-log request records)
-and keyless ccxt market data. Each binding is one OKX account with its own API key; BTC/USDT moves
-through a cycle (set with the control API) so safety orders and take profits fill and deals
-cycle. Every signed request is counted through the gateway's request sink (a counting wrapper
-around the activity-log sink); public ticker/market reads are counted by the market data.
+:class:`GatewayService` (store on a SQLite file, local KEK file, activity-log request records),
+keyless ccxt market data and the worker's heap settler (:mod:`tradebind.heap`). Each binding is
+one OKX account with its own API key; BTC/USDT moves through a cycle (set with the control API)
+so safety orders and take profits fill and deals cycle. Every signed request is counted through
+the gateway's request sink (a counting wrapper around the activity-log sink); public
+ticker/market reads are counted by the market data.
 
 Key replacement: half-way through, the credentials of ``--replace`` bindings (10 by default, 100
 bots) get new key material, one after another (``CredentialRepository.replace_material``, a
@@ -43,6 +44,7 @@ from tradebind.exchanges.base import Endpoint
 from tradebind.gateway.api import BindingRef
 from tradebind.gateway.records import ActivityRequestSink, RequestRecord
 from tradebind.gateway.service import GatewayService
+from tradebind.heap import HeapSettler
 from tradebind.sandbox.server import SandboxProcess
 from tradebind.store import BindingRepository, BotRepository, CredentialRepository, OwnerDirectory, Store
 from tradebind.vault import EnvelopeVault, LocalFileKekProvider
@@ -144,6 +146,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         prices = asyncio.create_task(drive_prices(control, args.hold, stop))
         orders_before = len(_all_orders(control, args.bindings))
         loop = asyncio.create_task(runner.run())
+        settling = asyncio.create_task(HeapSettler().run())  # as tradebind worker does
         t0 = time.monotonic()
         await asyncio.sleep(args.seconds / 2)
         replaced_at: dict[str, float] = {}
@@ -160,6 +163,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.sleep(args.seconds / 2)
         runner.stop()
         await loop
+        settling.cancel()
         elapsed = time.monotonic() - t0
         stop.set()
         await prices

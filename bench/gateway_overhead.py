@@ -1,7 +1,7 @@
 """Gateway overhead per request against a bare ccxt call, and key-replacement reach.
 
 Run: ``.venv/bin/python -m bench.gateway_overhead [--requests 200] [--bots 20] [--concurrency 20 100]
-[--exchange binance ...] [--latency-ms 0] [--power-safe]``
+[--exchange binance ...] [--latency-ms 0] [--power-safe] [--no-heap-settle]``
 
 The sandbox runs as its own process (``tradebind sandbox --port 0``); the store is a fresh SQLite
 file, the vault a local key file. Per exchange: one account, one spot key, one credential and
@@ -26,6 +26,10 @@ binding through the real store and vault, one resting order placed through the g
 overhead against a network round trip like a real exchange's. ``--power-safe`` makes the request
 records fsync every commit on SQLite (``synchronous=FULL``; the default is ``NORMAL`` under WAL,
 see :class:`tradebind.gateway.records.ActivityRequestSink`).
+
+After each warm-up the heap is settled (:class:`tradebind.heap.HeapSettler`), as ``tradebind
+worker`` does once its clients are open; one process, so the bare side gains as much.
+``--no-heap-settle`` keeps the interpreter's collector defaults, for comparison.
 
 The gateway connects from 127.0.0.21, the bare clients from 127.0.0.22: Binance counts request
 weight per IP, so neither side's requests use up the other's minute.
@@ -54,6 +58,7 @@ from tradebind.gateway.api import BindingRef, OrderIntent, OrderKind, OrderSide
 from tradebind.gateway.records import ActivityRequestSink
 from tradebind.gateway.service import GatewayService
 from tradebind.gateway.trading import query_by_client_id
+from tradebind.heap import HeapSettler
 from tradebind.sandbox.server import SandboxProcess
 from tradebind.store import BindingRepository, CredentialRepository, OwnerDirectory, Store
 from tradebind.store.activity import ActivityRepository
@@ -76,8 +81,9 @@ GATEWAY_IP, BARE_IP = "127.0.0.21", "127.0.0.22"
 
 
 class Bench:
-    def __init__(self, url: str, data: Path) -> None:
+    def __init__(self, url: str, data: Path, heap: HeapSettler | None) -> None:
         self.url = url
+        self.heap = heap
         self.control = Control(url)
         self.store = Store.open(f"sqlite:///{data / 'tradebind.sqlite3'}")
         self.vault = EnvelopeVault(LocalFileKekProvider(data / "tradebind.kek"))
@@ -98,6 +104,11 @@ class Bench:
         credential = CredentialRepository(self.store, self.vault, self.owner).add(material, f"bench {exchange}")
         binding = BindingRepository(self.store, self.owner).add(credential.id, "spot", "bench")
         return BindingRef(self.owner, binding.id), credential.id, {**key, "account": account}
+
+    def settle(self) -> None:
+        """After a warm-up (see the module's docstring)."""
+        if self.heap is not None:
+            self.heap.settle()
 
 
 def _intent(i: int, bot: str = "bench") -> OrderIntent:
@@ -150,6 +161,7 @@ async def _exchange(
 
             await _timed(BLOCK, bare_query)  # warm both paths
             await _timed(BLOCK, gateway_query)
+            bench.settle()
             bare_ms: list[float] = []
             gateway_ms: list[float] = []
             for _ in range(max(1, requests // BLOCK)):
@@ -215,6 +227,7 @@ async def _concurrent(bench: Bench, gateway: GatewayService, exchange: str, bots
 
         await burst(bare)  # warm: every client connected, every session open
         await burst(through_gateway)
+        bench.settle()
         bare_wall, gateway_wall = [], []
         # Bybit also allows 600 requests per 5 s per IP (exchanges.md §3.5): N per round per side.
         pause = PAUSE_S.get(exchange, 0) + (bots * 5 / 600 if exchange == "bybit" else 0)
@@ -285,11 +298,14 @@ def main() -> None:
     parser.add_argument("--power-safe", action="store_true", help="request records fsync each commit")
     parser.add_argument("--exchange", action="append", choices=sorted(ADAPTERS), help="default: all")
     parser.add_argument("--latency-ms", type=int, default=0, help="sandbox latency fault on every request")
+    parser.add_argument(
+        "--no-heap-settle", action="store_true", help="keep the interpreter's collector defaults (for comparison)"
+    )
     args = parser.parse_args()
     print("| exchange | what | n | bare ccxt p50 / p95 ms | gateway p50 / p95 ms | overhead p50 ms | overhead |")
     print("|---|---|---:|---:|---:|---:|---:|")
     with SandboxProcess("--seed", "1") as sandbox, tempfile.TemporaryDirectory() as tmp:
-        bench = Bench(sandbox.url, Path(tmp))
+        bench = Bench(sandbox.url, Path(tmp), None if args.no_heap_settle else HeapSettler())
         try:
             for exchange in args.exchange or list(ADAPTERS):
                 if args.latency_ms:

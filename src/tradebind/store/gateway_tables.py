@@ -51,7 +51,8 @@ class SentOrderRow(Base):
 
     Written before the first request for the id leaves: an id found here may exist on the
     exchange, so the gateway looks it up before sending again; an id not found here was never
-    sent, so it is placed without a look-up.
+    sent, so it is placed without a look-up. Entries are kept for a week
+    (:mod:`tradebind.store.sent_orders`).
     """
 
     __tablename__ = "gateway_sent_orders"
@@ -59,4 +60,4 @@ class SentOrderRow(Base):
     binding_id: Mapped[str] = mapped_column(ID, ForeignKey("bindings.id", ondelete="CASCADE"), primary_key=True)
     client_order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     owner_id: Mapped[str] = mapped_column(ID, index=True)
-    sent_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)  # retention: store.sent_orders

@@ -4,6 +4,7 @@ snapshot) on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
@@ -14,6 +15,8 @@ from tests.integration.store.support import BACKENDS, binance_material, database
 from tradebind.store import BindingRepository, CredentialRepository, NotFound, OwnerDirectory, Store
 from tradebind.store.activity import ActivityRepository
 from tradebind.store.binding_controls import BindingControls, BindingGuards, SnapshotReader
+from tradebind.store.gateway_tables import SentOrderRow
+from tradebind.store.sent_orders import SENT_ORDER_RETENTION, prune_sent_orders
 from tradebind.vault import EnvelopeVault, LocalFileKekProvider
 
 
@@ -76,6 +79,26 @@ def test_the_sent_order_journal_says_whether_an_id_was_ever_sent(store: Store, s
     assert controls.mark_sent(binding_id, "tbabc") is True
     assert controls.mark_sent(binding_id, "tbabc") is False
     assert controls.mark_sent(binding_id, "tbdef") is True
+
+
+def test_journal_entries_past_their_retention_are_pruned_and_newer_ones_kept(store: Store, setup: Setup) -> None:
+    owner, _, binding_id, _ = setup
+    controls = BindingControls(store, owner)
+    now = datetime.now(UTC)
+    with store.write() as session:
+        for n in range(5):
+            sent_at = now - timedelta(days=8 + n)
+            session.add(
+                SentOrderRow(binding_id=binding_id, client_order_id=f"tbold{n}", owner_id=owner, sent_at=sent_at)
+            )
+    controls.mark_sent(binding_id, "tbnew")
+
+    assert prune_sent_orders(store, before=now - SENT_ORDER_RETENTION, batch=2) == 5
+    assert prune_sent_orders(store, before=now - SENT_ORDER_RETENTION) == 0
+
+    # A pruned id counts as never sent (placed without a look-up); the recent one is still known.
+    assert controls.mark_sent(binding_id, "tbold0") is True
+    assert controls.mark_sent(binding_id, "tbnew") is False
 
 
 def test_another_owners_binding_is_not_found(store: Store, setup: Setup) -> None:
