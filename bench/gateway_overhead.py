@@ -28,7 +28,8 @@ records fsync every commit on SQLite (``synchronous=FULL``; the default is ``NOR
 see :class:`tradebind.gateway.records.ActivityRequestSink`).
 
 After each warm-up the heap is settled (:class:`tradebind.heap.HeapSettler`), as ``tradebind
-worker`` does once its clients are open; one process, so the bare side gains as much.
+worker`` does once its clients are open; the bare side runs in the same process, so it is
+settled too.
 ``--no-heap-settle`` keeps the interpreter's collector defaults, for comparison.
 
 The gateway connects from 127.0.0.21, the bare clients from 127.0.0.22: Binance counts request

@@ -1,7 +1,9 @@
 """The bot runner: runs every ``running`` bot it holds a lease on, one tick at a time.
 
-Each tick, per bot: (0) a futures bot sets its leverage on the exchange once per start (and
-when its parameters change) before anything else; (1) make sure every order the stored deal
+Each tick, per bot: (0) a futures bot that would share its position with an earlier trading
+bot at another leverage or direction is halted (the cabinet refuses to start such a bot, but two
+starts can race past its check); a futures bot sets its leverage on the exchange once per start
+(and when its parameters change) before anything else; (1) make sure every order the stored deal
 says may exist is known — right after a (re)start every ``pending`` or ``open`` order is
 queried by client order id before anything else; later, ``pending`` ones are queried and
 ``open`` ones are checked against the binding's open-order list (one read per binding and
@@ -52,10 +54,12 @@ from ..store.engine import Store
 from ..store.errors import StoreError
 from .deal_view import deal_view, intent_of, step_state
 from .market_data import MarketData, MarketDataError
+from .position_uses import PositionUses
 from .schedule import BotSchedule, InProcessSchedule
 from .strategies.dca import Cancel, Close, DcaParams, DcaParamsError, Halt, Place, StepState, decide
+from .symbols import ccxt_symbol
 
-__all__ = ["BotRunner", "RunnerConfig", "ccxt_symbol"]
+__all__ = ["BotRunner", "RunnerConfig"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -217,6 +221,11 @@ class BotRunner:
         if resolved.binding.market.value != params.market.value:
             await self._halt(bot, f"the bot trades {params.market.value} but its binding is {resolved.binding.market}")
             return None
+        if params.market is Market.FUTURES:
+            conflict = await asyncio.to_thread(PositionUses(self._store, bot.owner_id).conflict_with_earlier, bot)
+            if conflict is not None:  # started beside a bot it would fight over one position
+                await self._halt(bot, conflict[1])
+                return None
         ctx = _BotContext(
             bot=bot,
             ref=BindingRef(bot.owner_id, bot.binding_id),
@@ -451,13 +460,6 @@ _STATES = {
     OrderState.CANCELED: StepState.CANCELED,
     OrderState.REJECTED: StepState.REJECTED,
 }
-
-
-def ccxt_symbol(symbol: str, params: DcaParams) -> str:
-    """The ccxt unified symbol: ``BTC/USDT`` on spot, ``BTC/USDT:USDT`` for linear futures."""
-    if params.market.value == "futures" and ":" not in symbol:
-        return f"{symbol}:{symbol.partition('/')[2]}"
-    return symbol
 
 
 def _with_orders(deal: DealRecord, orders: tuple[DealOrderRecord, ...]) -> DealRecord:

@@ -5,7 +5,8 @@ mode, the mode tradebind's orders use) and one leverage setting for it. Two bots
 exchange account and contract with different leverage keep resetting it under each other, and
 bots of opposite directions net each other's position away. Spot bots share nothing of the kind.
 
-Pure: the callers (the cabinet, when a bot is started) say which account each bot's binding is on.
+Pure: the caller (:mod:`.position_uses`, for the cabinet and the runner) says which account each
+bot's binding is on.
 """
 
 from __future__ import annotations

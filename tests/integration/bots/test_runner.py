@@ -292,3 +292,34 @@ async def test_a_futures_bot_whose_leverage_the_exchange_refuses_is_marked_faile
         assert rig.deals.deals(rig.bot.id) == []
     finally:
         await rig.close()
+
+
+async def test_of_two_futures_bots_started_on_one_position_at_different_leverage_the_later_is_halted(
+    fresh_sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    # Both running, as two starts racing past the cabinet's check would leave them.
+    params = {**PARAMS, "market": "futures", "leverage": 4, "max_safety_orders": 1}
+    rig = Rig(fresh_sandbox, tmp_path, market="futures", params=params)
+    bots = BotRepository(rig.store, rig.owner_id)
+    later = bots.add("later", str(rig.bot.binding_id), "BTC/USDT", "dca", {**params, "leverage": 2})
+    bots.set_state(later.id, "running")
+    try:
+        await rig.runner().tick()
+        assert bots.get(later.id).state is BotState.FAILED
+        assert bots.get(rig.bot.id).state is BotState.RUNNING
+        # Only the earlier bot traded, at its own leverage; the later one sent nothing at all.
+        assert [p.leverage for p in await rig.gateway.positions(BindingRef(rig.owner_id, str(rig.bot.binding_id)))] == [
+            4
+        ]
+        assert set(rig.exchange_orders()) == set(rig.our_orders()) != set()
+        assert rig.deals.deals(later.id) == []
+        reasons = [e.details.get("reason") for e in ActivityRepository(rig.store, rig.owner_id).recent(limit=200)
+                   if e.action == "bot.state" and e.details.get("bot") == later.id]  # fmt: skip
+        assert str(reasons[0]).startswith("leverage: bot “dca rig")  # the newest: why it failed
+        assert "at 4x" in str(reasons[0])
+        # A restarted worker leaves it so: the failed bot is not trading, the other keeps going.
+        await rig.runner().tick()
+        assert bots.get(later.id).state is BotState.FAILED
+        assert bots.get(rig.bot.id).state is BotState.RUNNING
+    finally:
+        await rig.close()

@@ -9,12 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from tradebind.bots.runner import ccxt_symbol
-from tradebind.bots.shared_positions import PositionUse, position_conflict
+from tradebind.bots.position_uses import TRADING, PositionUses
 from tradebind.bots.strategies.dca import DcaParams, DcaParamsError
 from tradebind.bots.views import summarise
-from tradebind.domain.credentials import Bot, BotState, ResolvedBinding
-from tradebind.domain.market import Market
 from tradebind.store import ActivityRepository, BindingRepository, BotRepository, NotFound, StoreError
 from tradebind.store.deals import DealRepository
 from tradebind.web.auth import Principal, ctx_of
@@ -108,7 +105,7 @@ async def _save(request: Request, principal: Principal, bot_id: str | None) -> R
     trading = False  # the bot being changed is running or paused
     if bot_id is not None:
         try:
-            trading = bots.get(bot_id).state in _TRADING
+            trading = bots.get(bot_id).state in TRADING
         except NotFound:
             raise WebError(404, "bot not found", "bot_id") from None
     try:
@@ -195,9 +192,6 @@ def _set_state(request: Request, principal: Principal, bot_id: str, state: str, 
     return RedirectResponse(f"/bots/{bot_id}", status_code=303)
 
 
-_TRADING = (BotState.RUNNING, BotState.PAUSED)
-
-
 def _shared_position_conflict(
     request: Request,
     principal: Principal,
@@ -209,25 +203,4 @@ def _shared_position_conflict(
 ) -> tuple[str, str] | None:
     """``(field, message)`` if the bot, run with these settings, would share a futures position
     with one of the owner's trading bots that uses another leverage or direction."""
-    ctx = ctx_of(request)
-    bindings = BindingRepository(ctx.store, principal.owner_id)
-    resolved: dict[str, ResolvedBinding] = {}
-
-    def use(bot_id: str, name: str, binding_id: str | None, symbol: str, raw: dict[str, Any]) -> PositionUse | None:
-        try:
-            settings = DcaParams.parse(raw)
-        except DcaParamsError:
-            return None  # a bot that cannot run holds no position
-        if binding_id is None or settings.market is not Market.FUTURES:
-            return None
-        if binding_id not in resolved:
-            resolved[binding_id] = bindings.resolve(binding_id)
-        account = resolved[binding_id].account_key
-        return PositionUse(bot_id, name, account, ccxt_symbol(symbol, settings), settings.direction, settings.leverage)
-
-    mine = use(bot_id, name, binding_id, symbol, params)
-    if mine is None:
-        return None
-    trading: list[Bot] = [b for b in BotRepository(ctx.store, principal.owner_id).all() if b.state in _TRADING]
-    others = (use(b.id, b.name, b.binding_id, b.symbol, dict(b.params)) for b in trading)
-    return position_conflict(mine, [u for u in others if u is not None])
+    return PositionUses(ctx_of(request).store, principal.owner_id).conflict(bot_id, name, binding_id, symbol, params)
