@@ -53,14 +53,11 @@ class HeapSettler:
     Only one settler should run per process: the permanent generation is the interpreter's.
     """
 
-    def __init__(
-        self, *, every_s: float = 600.0, first_s: float = 30.0, young_threshold: int = YOUNG_THRESHOLD
-    ) -> None:
+    def __init__(self, *, every_s: float = 600.0, first_s: float = 30.0) -> None:
         if every_s <= 0 or first_s < 0:
             raise ValueError("every_s must be positive and first_s not negative")
         self.every_s = every_s
         self.first_s = first_s
-        self.young_threshold = young_threshold
 
     def settle(self) -> Settled:
         """Unfreeze, collect every generation, freeze the survivors; raise the young threshold.
@@ -71,7 +68,7 @@ class HeapSettler:
         freed = gc.collect()
         gc.freeze()
         _, older, oldest = gc.get_threshold()
-        gc.set_threshold(self.young_threshold, older, oldest)
+        gc.set_threshold(YOUNG_THRESHOLD, older, oldest)
         settled = Settled(gc.get_freeze_count(), freed, time.perf_counter() - started)
         log.info(
             "heap settled: %d objects frozen, %d freed, process stopped %.0f ms",

@@ -136,13 +136,11 @@ class ActivityRequestSink:
         if not batch:  # close() wrote them already
             return
         if self._inline is not None and self._pending_alone and self._queued == self._settled:
-            try:
-                written = self._inline.append(_chains(batch))
-            except Exception as exc:  # any database failure fails the batch closed
-                log.warning("request records not written (%s entries): %s", len(batch), type(exc).__name__)
+            written = _append(self._inline, batch)
+            if written is None:  # failed: the batch fails closed
                 _resolve(batch, written=False)
                 return
-            if written:
+            if written:  # else the lock was taken: the thread waits for it
                 _resolve(batch, written=True)
                 self._loop_commits += 1
                 self._loop_records += len(batch)
@@ -183,29 +181,20 @@ class ActivityRequestSink:
                     if isinstance(more, _Checkpoint):
                         continue  # this batch's commit checkpoints by itself (SQLite's autocheckpoint)
                     batch.append(more)
-                self._settle(batch, self._write(batch))
+                self._settle(batch, _append(self._writer, batch) is True)
                 if stop:
                     return
         finally:
             self._writer.close()
 
-    def _write(self, batch: Sequence[_Waiting]) -> BaseException | None:
-        """On the writer thread: one transaction, one chain append per owner; the failure, if any."""
-        try:
-            self._writer.append(_chains(batch))
-        except Exception as exc:  # any database failure fails the batch closed
-            log.warning("request records not written (%s entries): %s", len(batch), type(exc).__name__)
-            return exc
-        return None
-
-    def _settle(self, batch: Sequence[_Waiting], failure: BaseException | None) -> None:
+    def _settle(self, batch: Sequence[_Waiting], written: bool) -> None:
         """Wake each waiting loop once for the whole batch (normally one loop)."""
         by_loop: dict[asyncio.AbstractEventLoop, list[_Waiting]] = {}
         for waiting in batch:
             by_loop.setdefault(waiting[1].get_loop(), []).append(waiting)
         for loop, settled in by_loop.items():
             with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits any more
-                loop.call_soon_threadsafe(self._settled_by_thread, settled, failure is None)
+                loop.call_soon_threadsafe(self._settled_by_thread, settled, written)
 
     def _settled_by_thread(self, batch: Sequence[_Waiting], written: bool) -> None:
         self._settled += len(batch)
@@ -235,6 +224,16 @@ _CHECKPOINT = _Checkpoint()
 # A checkpoint after this many commits or records written on the loop: each commit writes three
 # pages or more, so about SQLite's own autocheckpoint (1,000 pages, about 4 MB of WAL).
 _CHECKPOINT_COMMITS, _CHECKPOINT_RECORDS = 250, 5_000
+
+
+def _append(writer: ActivityWriter, batch: Sequence[_Waiting]) -> bool | None:
+    """One transaction, one chain append per owner. True: written; False: nothing written (a
+    writer that must not wait found the lock taken); None: failed (logged; the batch fails closed)."""
+    try:
+        return writer.append(_chains(batch))
+    except Exception as exc:  # any database failure fails the batch closed
+        log.warning("request records not written (%s entries): %s", len(batch), type(exc).__name__)
+        return None
 
 
 def _chains(batch: Sequence[_Waiting]) -> dict[str, list[activity.NewEntry]]:

@@ -123,7 +123,7 @@ async def _save(request: Request, principal: Principal, bot_id: str | None) -> R
     name, symbol = values.get("name", ""), values.get("symbol", "")
     try:
         if bot_id is not None and trading:
-            conflict = _shared_position_conflict(request, principal, bot_id, name, binding.id, symbol, params)
+            conflict = PositionUses(ctx.store, principal.owner_id).conflict(bot_id, name, binding.id, symbol, params)
             if conflict is not None:
                 field, message = conflict
                 return _form(request, principal, 409, values=values, error=message, field=field, bot_id=bot_id)
@@ -170,15 +170,15 @@ def stop_bot(request: Request, principal: User, bot_id: str, csrf: FormStr = "")
 
 def _set_state(request: Request, principal: Principal, bot_id: str, state: str, csrf: str) -> Response:
     check_csrf(request, principal, csrf)
-    repo = BotRepository(ctx_of(request).store, principal.owner_id)
+    store = ctx_of(request).store
+    repo = BotRepository(store, principal.owner_id)
     try:
         bot = repo.get(bot_id)
         if state == "running":
             DcaParams.parse(bot.params)
             if bot.binding_id is not None:
-                conflict = _shared_position_conflict(
-                    request, principal, bot.id, bot.name, bot.binding_id, bot.symbol, bot.params
-                )
+                uses = PositionUses(store, principal.owner_id)
+                conflict = uses.conflict(bot.id, bot.name, bot.binding_id, bot.symbol, bot.params)
                 if conflict is not None:
                     raise WebError(409, conflict[1], conflict[0])
         repo.set_state(bot_id, state)
@@ -190,17 +190,3 @@ def _set_state(request: Request, principal: Principal, bot_id: str, state: str, 
     except StoreError as exc:
         raise from_store(exc) from None
     return RedirectResponse(f"/bots/{bot_id}", status_code=303)
-
-
-def _shared_position_conflict(
-    request: Request,
-    principal: Principal,
-    bot_id: str,
-    name: str,
-    binding_id: str,
-    symbol: str,
-    params: dict[str, Any],
-) -> tuple[str, str] | None:
-    """``(field, message)`` if the bot, run with these settings, would share a futures position
-    with one of the owner's trading bots that uses another leverage or direction."""
-    return PositionUses(ctx_of(request).store, principal.owner_id).conflict(bot_id, name, binding_id, symbol, params)
