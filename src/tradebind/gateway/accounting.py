@@ -242,9 +242,9 @@ def charges(ctx: AccountingContext, op: Op, symbol: str | None = None) -> list[C
 
 def observations(ctx: AccountingContext, op: Op, headers: Mapping[str, str]) -> list[Observation]:
     """What the reply's headers (any case) say about the counters ``op`` moved."""
+    if ctx.exchange not in ("binance", "bybit"):  # OKX reports no usage
+        return []
     lower = {k.lower(): v for k, v in headers.items()}
     if ctx.exchange == "binance":
         return _binance_observations(ctx, lower)
-    if ctx.exchange == "bybit":
-        return _bybit_observations(ctx, op, lower)
-    return []
+    return _bybit_observations(ctx, op, lower)

@@ -2,7 +2,7 @@
 
 The gateway must never sign with a key after its replacement commits, so a request's binding
 read has to be as fresh as its signature. Reading it again right before signing costs a store
-query per request (~25–55 µs on SQLite, a round trip on PostgreSQL). It is only needed when the
+read per request (12–35 µs on SQLite, a round trip on PostgreSQL). It is only needed when the
 request *waited* after the read (for its session, the rate budget, the sent-order journal): a
 task that was not suspended ran straight from the read to the signature, with nothing in between
 but its own CPU work, which is also all that separates a second read from the signature.

@@ -1,7 +1,7 @@
 """The gateway: the one component that decrypts secrets and talks to exchanges with them.
 
-Every request: one store query (:class:`SnapshotReader`: binding → current credential version,
-guards, pause, read fresh each time) → the pooled client of that version (decrypted once per
+Every request: one store read (:class:`SnapshotReader`: binding → current credential version,
+guards, pause, as a fresh read would return them) → the pooled client of that version (decrypted once per
 version) → the shared rate budget (exchange account and egress IP) → if the request waited since
 that read (:class:`BindingRead`), the binding read once more right before signing (a key replaced
 or a pause set while the request waited wins: nothing is signed with a key after its replacement
@@ -27,7 +27,6 @@ Failures, by what they mean (see :mod:`.trading` for the codes):
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import time
@@ -527,8 +526,9 @@ class GatewayService:
                 raise BindingPaused(Verdict(snapshot.pause.verdict), snapshot.pause.fix)
             resolved = snapshot.resolved
             market = market_of(call.symbol) if call.symbol else resolved.binding.market
-            async with contextlib.AsyncExitStack() as stack:
-                session, ctx = await self._session(call, resolved, market, stack)
+            session = await self._session(call, resolved)
+            try:
+                ctx = await self._accounting(session, resolved, market)
                 if charged != ctx.account:  # a new key of the same account keeps the charge taken
                     await self._budget.acquire(charges(ctx, call.op, call.symbol))
                     charged = ctx.account
@@ -543,28 +543,38 @@ class GatewayService:
                         continue
                 sent_at, started = time.time(), time.monotonic()
                 return await self._send(call, session, fn, ctx, market, sent_at, started)
+            finally:
+                self._pool.release(session)
 
-    async def _session(
-        self, call: _Call, resolved: ResolvedBinding, market: Market, stack: contextlib.AsyncExitStack
-    ) -> tuple[VenueSession, AccountingContext]:
-        """The pooled session of ``resolved`` (held open by ``stack``) and the request's accounting."""
-        ctx = AccountingContext(resolved.exchange.value, market, resolved.account_key, self._ip)
-        # A fresh session loads markets (and Binance's exchangeInfo limits) first: public
-        # requests that fail like any other (maintenance, timeouts) before the signed one
-        # is sent. They are retried and reported as the request's failure, never raised raw.
+    async def _session(self, call: _Call, resolved: ResolvedBinding) -> VenueSession:
+        """The pooled session of ``resolved``, acquired (the caller releases it)."""
         try:
-            session = await stack.enter_async_context(self._pool.use(call.ref.owner_id, resolved))
-            limits = await self._pool.limits(
-                session,
-                market,
-                lambda: self._budget.acquire(charges(ctx, Op.MARKETS)),
-                lambda headers: self._budget.observe(observations(ctx, Op.MARKETS, headers)),
-            )
-        except _CALL_ERRORS as exc:
-            raise _not_sent(ctx.exchange, exc) from None
+            return await self._pool.acquire(call.ref.owner_id, resolved)
+        except _CALL_ERRORS as exc:  # a fresh session loads markets first (see _accounting)
+            raise _not_sent(resolved.exchange.value, exc) from None
         except (StoreError, VaultError) as exc:  # the key could not be opened (deleted, KEK down)
             raise GatewayError(f"the binding's key could not be opened ({type(exc).__name__})") from None
-        return session, AccountingContext(ctx.exchange, market, ctx.account, ctx.ip, limits)
+
+    async def _accounting(self, session: VenueSession, resolved: ResolvedBinding, market: Market) -> AccountingContext:
+        """Who a request through ``session`` is charged to, with the limits its exchange states.
+
+        Stating them may take public requests (Binance's exchangeInfo, as a fresh session's
+        markets do): they fail like any other (maintenance, timeouts) before the signed one is
+        sent, so they are retried and reported as the request's failure, never raised raw."""
+        exchange, account = resolved.exchange.value, resolved.account_key
+        limits = self._pool.known_limits(session, market)
+        if limits is None:
+            ctx = AccountingContext(exchange, market, account, self._ip)
+            try:
+                limits = await self._pool.limits(
+                    session,
+                    market,
+                    lambda: self._budget.acquire(charges(ctx, Op.MARKETS)),
+                    lambda headers: self._budget.observe(observations(ctx, Op.MARKETS, headers)),
+                )
+            except _CALL_ERRORS as exc:
+                raise _not_sent(exchange, exc) from None
+        return AccountingContext(exchange, market, account, self._ip, limits)
 
     async def _send(
         self,
@@ -666,8 +676,8 @@ class GatewayService:
         return BindingRead(self._snapshot(ref))
 
     def _snapshot(self, ref: BindingRef) -> BindingSnapshot:
-        # Read fresh for every request (~25–55 µs on SQLite): a replaced key, a changed guard or
-        # a pause from any process reaches the next request, with no cache to invalidate.
+        # Current for every request: a replaced key, a changed guard or a pause committed by any
+        # process reaches the next request (on SQLite the reader checks the binding generation).
         try:
             return self._snapshots.snapshot(ref.owner_id, ref.binding_id)
         except NotFound:

@@ -13,9 +13,8 @@ so a key replacement does not reload them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +66,7 @@ class _Markets:
 
 
 _NO_KEY = ApiCredentials(SecretValue(""), SecretValue(""))
+_NO_LIMITS = Limits()
 
 
 def _gateway_options(adapter: ExchangeAdapter) -> None:
@@ -88,17 +88,20 @@ class SessionPool:
         self._markets: dict[str, _Markets] = {}
         self._closing: set[asyncio.Task[None]] = set()
 
-    @contextlib.asynccontextmanager
-    async def use(self, owner_id: str, resolved: ResolvedBinding) -> AsyncIterator[VenueSession]:
-        """The session of ``resolved``'s current version, held open for the block."""
+    async def acquire(self, owner_id: str, resolved: ResolvedBinding) -> VenueSession:
+        """The session of ``resolved``'s current version, held open until :meth:`release`.
+
+        A pair of calls rather than a context manager: this runs once per exchange request, and
+        an async context manager costs about as much as the rest of the pool's work."""
         session = await self._session(owner_id, resolved)
         session.in_flight += 1
-        try:
-            yield session
-        finally:
-            session.in_flight -= 1
-            if session.retired and session.in_flight == 0:
-                self._close_later(session)
+        return session
+
+    def release(self, session: VenueSession) -> None:
+        """Let go of a session from :meth:`acquire` (once); a replaced one closes when unused."""
+        session.in_flight -= 1
+        if session.retired and session.in_flight == 0:
+            self._close_later(session)
 
     async def _session(self, owner_id: str, resolved: ResolvedBinding) -> VenueSession:
         current = self._sessions.get(resolved.credential_id)
@@ -154,12 +157,10 @@ class SessionPool:
 
         ``before_fetch`` runs before the exchange is asked (to charge the budget), ``after_fetch``
         gets the reply's headers (its usage counters also count the markets loaded before)."""
-        if session.exchange != "binance":
-            return Limits()
+        known = self.known_limits(session, market)
+        if known is not None:
+            return known
         shared = self._markets[session.exchange]
-        cached = shared.limits.get(market)
-        if cached is not None and time.monotonic() - cached[0] < LIMITS_TTL_S:
-            return cached[1]
         await before_fetch()
         assert shared.public is not None
         client = shared.public.client
@@ -168,6 +169,15 @@ class SessionPool:
         after_fetch(client.last_response_headers or {})
         shared.limits[market] = (time.monotonic(), limits)
         return limits
+
+    def known_limits(self, session: VenueSession, market: Market) -> Limits | None:
+        """:meth:`limits` if they need no request (the exchange states none, or read lately)."""
+        if session.exchange != "binance":
+            return _NO_LIMITS
+        cached = self._markets[session.exchange].limits.get(market)
+        if cached is not None and time.monotonic() - cached[0] < LIMITS_TTL_S:
+            return cached[1]
+        return None
 
     def markets(self, exchange: str) -> dict[str, Any] | None:
         """ccxt's markets of ``exchange`` once any client loaded them."""

@@ -1,5 +1,5 @@
-"""Tables of the gateway's per-binding controls (guards, the circuit breaker's pause) and its
-journal of order requests sent.
+"""Tables of the gateway's per-binding controls (guards, the circuit breaker's pause), its
+journal of order requests sent, and the generation of what binding snapshots read.
 
 Migration ``0004_gateway`` creates them. All hang off ``bindings`` with ``ON DELETE CASCADE``, so
 deleting a binding (or its credential) takes them along.
@@ -11,13 +11,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tradebind.store.tables import ID, Base, UtcDateTime
 from tradebind.store.types import AMOUNT
 
-__all__ = ["BindingGuardRow", "BindingPauseRow", "SentOrderRow"]
+__all__ = ["BindingGenerationRow", "BindingGuardRow", "BindingPauseRow", "SentOrderRow"]
 
 
 class BindingGuardRow(Base):
@@ -61,3 +61,20 @@ class SentOrderRow(Base):
     client_order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     owner_id: Mapped[str] = mapped_column(ID, index=True)
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)  # retention: store.sent_orders
+
+
+class BindingGenerationRow(Base):
+    """One row (``id`` 1) whose ``n`` moves with every change to what a binding snapshot reads.
+
+    On SQLite, triggers of migration ``0007_binding_generation`` add one to ``n`` in the same
+    transaction as every insert, update or delete of ``bindings``, ``credentials``,
+    ``credential_versions``, ``binding_guards`` and ``binding_pauses``, whoever writes them. So
+    an unchanged ``n`` proves a snapshot read earlier is still what a fresh read would return
+    (:class:`tradebind.store.binding_controls.SnapshotReader`). PostgreSQL has the row but no
+    triggers: the reader reads fresh there.
+    """
+
+    __tablename__ = "binding_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(BigInteger)

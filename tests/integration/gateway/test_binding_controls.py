@@ -3,7 +3,8 @@ snapshot) on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from tests.integration.store.support import BACKENDS, binance_material, database
 from tradebind.store import BindingRepository, CredentialRepository, NotFound, OwnerDirectory, Store
 from tradebind.store.activity import ActivityRepository
-from tradebind.store.binding_controls import BindingControls, BindingGuards, SnapshotReader
+from tradebind.store.binding_controls import BindingControls, BindingGuards, BindingSnapshot, SnapshotReader
 from tradebind.store.gateway_tables import SentOrderRow
 from tradebind.store.sent_orders import SENT_ORDER_RETENTION, prune_sent_orders
 from tradebind.vault import EnvelopeVault, LocalFileKekProvider
@@ -37,6 +38,18 @@ class Setup(NamedTuple):
 
 @pytest.fixture
 def setup(store: Store, tmp_path: Path) -> Setup:
+    return _setup(store, tmp_path)
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    """For what only SQLite has: the binding generation's triggers."""
+    s = Store.open(f"sqlite:///{tmp_path / 'tradebind.sqlite3'}")
+    yield s
+    s.close()
+
+
+def _setup(store: Store, tmp_path: Path) -> Setup:
     owner = OwnerDirectory(store).create("alice").id
     vault = EnvelopeVault(LocalFileKekProvider(tmp_path / "kek"))
     credentials = CredentialRepository(store, vault, owner)
@@ -151,6 +164,81 @@ def test_the_gateways_snapshot_reader_reads_what_binding_controls_read(store: St
         with pytest.raises(NotFound):
             reader.snapshot(owner, binding_id)
     finally:
+        reader.close()
+
+
+# Changes as another process makes them: raw SQL on a connection of its own, no tradebind code.
+_OTHER_PROCESS_CHANGES: list[tuple[str, str, Callable[[BindingSnapshot], bool]]] = [
+    (
+        "bindings",
+        "UPDATE bindings SET label = 'renamed' WHERE id = :b",
+        lambda s: s.resolved.binding.label == "renamed",
+    ),
+    (
+        "credentials",
+        "UPDATE credentials SET exchange_account = 'sub-2'",
+        lambda s: s.resolved.exchange_account == "sub-2",
+    ),
+    (
+        "credential_versions",
+        "UPDATE credential_versions SET key_id_masked = 'zz…zz'",
+        lambda s: s.resolved.key_id_masked == "zz…zz",
+    ),
+    (
+        "binding_guards",
+        "INSERT INTO binding_guards (binding_id, owner_id, allowed_symbols, max_order_value, updated_at)"
+        " SELECT id, owner_id, '[\"ETH/USDT\"]', NULL, '2026-11-22 00:00:00' FROM bindings WHERE id = :b",
+        lambda s: s.guards.allowed_symbols == ("ETH/USDT",),
+    ),
+    (
+        "binding_pauses",
+        "INSERT INTO binding_pauses (binding_id, owner_id, verdict, fix, version, paused_at)"
+        " SELECT id, owner_id, 'INVALID_KEY', 'new key', 1, '2026-11-22 00:00:00' FROM bindings WHERE id = :b",
+        lambda s: s.pause is not None and s.pause.verdict == "INVALID_KEY",
+    ),
+    ("binding_pauses", "DELETE FROM binding_pauses WHERE binding_id = :b", lambda s: s.pause is None),
+]
+
+
+def test_a_change_another_process_commits_to_any_table_of_the_snapshot_reaches_the_next_read(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    # The reader keeps snapshots while the binding generation stands still (SQLite triggers):
+    # every table it reads must move the generation, whoever writes it.
+    store = sqlite_store
+    owner, _, binding_id, _ = _setup(store, tmp_path)
+    reader = SnapshotReader(store)
+    assert reader.keeps_snapshots
+    other = sqlite3.connect(str(store.engine.url.database), isolation_level=None)
+    try:
+        for table, sql, seen in _OTHER_PROCESS_CHANGES:
+            before = reader.snapshot(owner, binding_id)
+            assert reader.snapshot(owner, binding_id) is before  # kept while nothing changed
+            assert not seen(before), table
+            other.execute(sql, {"b": binding_id})
+            assert seen(reader.snapshot(owner, binding_id)), f"a change to {table} was not read"
+        other.execute("DELETE FROM bindings WHERE id = ?", (binding_id,))
+        with pytest.raises(NotFound):
+            reader.snapshot(owner, binding_id)
+    finally:
+        other.close()
+        reader.close()
+
+
+def test_a_reader_on_a_database_missing_a_generation_trigger_reads_fresh(sqlite_store: Store, tmp_path: Path) -> None:
+    store = sqlite_store
+    owner, _, binding_id, _ = _setup(store, tmp_path)
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER binding_generation_bindings_update")
+    reader = SnapshotReader(store)
+    assert not reader.keeps_snapshots
+    other = sqlite3.connect(str(store.engine.url.database), isolation_level=None)
+    try:
+        assert reader.snapshot(owner, binding_id).resolved.binding.label == "bots"
+        other.execute("UPDATE bindings SET label = 'renamed' WHERE id = ?", (binding_id,))
+        assert reader.snapshot(owner, binding_id).resolved.binding.label == "renamed"
+    finally:
+        other.close()
         reader.close()
 
 

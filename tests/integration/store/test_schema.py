@@ -24,6 +24,7 @@ TABLES = {
     "bots",
     "activity",
     "activity_heads",
+    "binding_generation",
     "alembic_version",
 }
 
