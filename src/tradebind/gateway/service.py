@@ -1,11 +1,11 @@
 """The gateway: the one component that decrypts secrets and talks to exchanges with them.
 
 Every request: one store read (:class:`SnapshotReader`: binding → current credential version,
-guards, pause, as a fresh read would return them) → the pooled client of that version (decrypted once per
-version) → the shared rate budget (exchange account and egress IP) → if the request waited since
-that read (:class:`BindingRead`), the binding read once more right before signing (a key replaced
-or a pause set while the request waited wins: nothing is signed with a key after its replacement
-commits) → the ccxt call → the request record (committed before the result is used,
+guards, pause, as a fresh read would return them) → the pooled client of that version
+(decrypted once per version) → the shared rate budget (exchange account and egress IP) → if
+the request waited since that read (:class:`BindingRead`), the binding read once more right
+before signing (a key replaced or a pause set while the request waited wins: nothing is signed
+with a key after its replacement commits) → the ccxt call → the request record (committed before the result is used,
 group-committed with concurrent requests' records; if it cannot be written the request fails) →
 the result. Store writes run on the gateway's own threads, never on the event loop.
 

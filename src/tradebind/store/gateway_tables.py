@@ -1,8 +1,9 @@
 """Tables of the gateway's per-binding controls (guards, the circuit breaker's pause), its
 journal of order requests sent, and the generation of what binding snapshots read.
 
-Migration ``0004_gateway`` creates them. All hang off ``bindings`` with ``ON DELETE CASCADE``, so
-deleting a binding (or its credential) takes them along.
+Migration ``0004_gateway`` creates the guards, pauses and journal. They hang off ``bindings``
+with ``ON DELETE CASCADE``, so deleting a binding (or its credential) takes them along. Migration
+``0007_binding_generation`` creates the generation.
 """
 
 from __future__ import annotations
