@@ -242,9 +242,12 @@ def charges(ctx: AccountingContext, op: Op, symbol: str | None = None) -> list[C
 
 def observations(ctx: AccountingContext, op: Op, headers: Mapping[str, str]) -> list[Observation]:
     """What the reply's headers (any case) say about the counters ``op`` moved."""
-    if ctx.exchange not in ("binance", "bybit"):  # OKX reports no usage
-        return []
-    lower = {k.lower(): v for k, v in headers.items()}
     if ctx.exchange == "binance":
-        return _binance_observations(ctx, lower)
-    return _bybit_observations(ctx, op, lower)
+        return _binance_observations(ctx, _lower(headers))
+    if ctx.exchange == "bybit":
+        return _bybit_observations(ctx, op, _lower(headers))
+    return []  # OKX reports no usage: its replies are not read at all
+
+
+def _lower(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items()}

@@ -566,7 +566,7 @@ class GatewayService:
         if limits is None:
             ctx = AccountingContext(exchange, market, account, self._ip)
             try:
-                limits = await self._pool.limits(
+                limits = await self._pool.fetch_limits(
                     session,
                     market,
                     lambda: self._budget.acquire(charges(ctx, Op.MARKETS)),

@@ -146,20 +146,18 @@ class SessionPool:
                 shared.markets, shared.currencies = shared.public.client.markets, shared.public.client.currencies
         return shared
 
-    async def limits(
+    async def fetch_limits(
         self,
         session: VenueSession,
         market: Market,
         before_fetch: Callable[[], Awaitable[None]],
         after_fetch: Callable[[Mapping[str, str]], None],
     ) -> Limits:
-        """The rate limits the exchange states (Binance ``exchangeInfo``), refreshed every 5 min.
+        """Ask for the rate limits the exchange states (Binance ``exchangeInfo``) and keep them
+        for :meth:`known_limits`; for when that has none.
 
         ``before_fetch`` runs before the exchange is asked (to charge the budget), ``after_fetch``
         gets the reply's headers (its usage counters also count the markets loaded before)."""
-        known = self.known_limits(session, market)
-        if known is not None:
-            return known
         shared = self._markets[session.exchange]
         await before_fetch()
         assert shared.public is not None
@@ -171,7 +169,8 @@ class SessionPool:
         return limits
 
     def known_limits(self, session: VenueSession, market: Market) -> Limits | None:
-        """:meth:`limits` if they need no request (the exchange states none, or read lately)."""
+        """The limits ``session``'s exchange states for ``market`` if they need no request (it
+        states none, or they were read in the last 5 min); None: :meth:`fetch_limits`."""
         if session.exchange != "binance":
             return _NO_LIMITS
         cached = self._markets[session.exchange].limits.get(market)
