@@ -73,13 +73,16 @@ class CountingSink:
     # (sent at, epoch s; binding, bot, version) of the watched bindings' requests
     requests: list[tuple[float, str, str | None, int]] = field(default_factory=list)
 
-    async def record(self, entry: RequestRecord, *, alone: bool = False) -> None:
+    async def record(self, entry: RequestRecord) -> None:
         self.by_op[entry.endpoint.split(" ")[1]] += 1  # "okx place BTC/USDT ..."
         self.by_result[entry.result] += 1
         if entry.binding_id in self.watched:
             assert entry.sent_at is not None
             self.requests.append((entry.sent_at, entry.binding_id, entry.bot_id, entry.version))
-        await self.inner.record(entry, alone=alone)
+        await self.inner.record(entry)
+
+    async def flush(self) -> None:
+        await self.inner.flush()
 
     async def close(self) -> None:
         await self.inner.close()

@@ -264,6 +264,7 @@ async def _replacement(
         return (time.monotonic() - started) * 1000
 
     answered = await asyncio.gather(*(next_request(n) for n in names))
+    await gateway.flush_records()
     bench.control.delete_key(key["api_key"])
     after = [
         e

@@ -2,10 +2,9 @@
 
 A :class:`RequestSink` takes one :class:`RequestRecord` and returns once it is durable, or raises
 :class:`RecordFailed` (the gateway then fails the request: fail closed). The store implementation
-appends ``exchange.request`` entries to the owner's hash-chained activity log, batching the
-records of concurrent requests into one transaction (group commit), so many bots cost one write
-per batch rather than one per request (see :class:`ActivityRequestSink` for what "durable" means
-on SQLite).
+puts ``exchange.request`` entries in the owner's hash-chained activity log: on a SQLite file
+through the gateway's request journal (durable at once, copied into the log as they come), else
+by group commit (see :class:`ActivityRequestSink`).
 
 Records name the bot, binding, credential version, endpoint, result and latency; never key
 material (the key id is masked upstream, secrets never reach this module).
@@ -14,17 +13,21 @@ material (the key id is masked upstream, secrets never reach this module).
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
-import queue
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
 
 from ..store import activity
-from ..store.activity_writer import ActivityWriter
+from ..store.activity_writer import ActivityWriter, JournalMark
 from ..store.engine import Store
+from ..store.tables import utcnow
+from .request_journal import RequestJournal, journal_directory, orphans
 
 __all__ = ["ActivityRequestSink", "RecordFailed", "RequestRecord", "RequestSink"]
 
@@ -56,190 +59,235 @@ class RecordFailed(Exception):
 
 
 class RequestSink(Protocol):
-    async def record(self, entry: RequestRecord, *, alone: bool = False) -> None:
-        """Return once ``entry`` is durable; raise :class:`RecordFailed` otherwise.
+    async def record(self, entry: RequestRecord) -> None:
+        """Return once ``entry`` is durable; raise :class:`RecordFailed` otherwise."""
+        ...
 
-        ``alone``: no other request of the caller is in flight, so no other record would join
-        this one's batch (a hint: the sink may write it at once rather than group it)."""
+    async def flush(self) -> None:
+        """Return once every entry recorded so far is in the activity log (where the cabinet
+        shows it); raise :class:`RecordFailed` if some could not be copied there yet."""
         ...
 
     async def close(self) -> None: ...
 
 
-_Waiting = tuple[RequestRecord, "asyncio.Future[None]"]
+@dataclass(frozen=True, slots=True)
+class _Taken:
+    """A record on its way to the log: journaled (``at`` and the journal's size after it), or
+    waited for by its request (``future``, settled once its batch commits or fails)."""
+
+    record: RequestRecord
+    at: datetime | None = None
+    end: int = 0
+    future: asyncio.Future[None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Flush:
+    """Queue marker: settle ``future`` once everything before it is in the log."""
+
+    future: asyncio.Future[None]
 
 
 class ActivityRequestSink:
-    """Writes records to the store's activity log in batches; one transaction per batch.
+    """Puts records in the store's activity log, from one writer thread, a transaction per batch.
 
-    ``record`` waits for the batch holding its entry to commit. If the commit fails, every
-    record of that batch fails. Records of concurrent requests share a batch (group commit): N
-    requests at once cost about one commit, not N.
+    On a SQLite file (unless ``power_safe``) a record is durable once it is in the gateway's
+    request journal (:mod:`.request_journal`): :meth:`record` appends one line to that file and
+    returns, a few microseconds on the event loop instead of a commit (0.2–0.4 ms). The writer
+    thread copies the journal's records into the log as they come, in order, several per
+    transaction, each transaction carrying the journal's copy mark; if the database refuses (a
+    long lock, an error), it tries again with back-off, and the records wait in the journal
+    meanwhile. At :meth:`close` a fully copied journal is removed. A journal left behind (the
+    process was killed, or the database was unwritable at close) is copied from its mark by
+    the next sink on the same database, before its own records, when that sink opens its own
+    journal. Durability is the log's own on SQLite: its commits use ``synchronous=NORMAL``
+    under WAL (SQLite docs, pragma.html#pragma_synchronous and wal.html), so a committed record,
+    like a journaled one, survives a crash of the process or of the service but may be lost to
+    a power loss or an OS crash; any later durable write (the sent-order journal, deals, keys:
+    ``synchronous=FULL``) fsyncs the log's commits made before it.
 
-    Where a batch is written. Records of requests that came *alone* (no other request of the
-    gateway in flight: one bot, or quiet hours) are written on the event loop itself, in the loop
-    turn after they came, on a SQLite file whose write lock is free at that moment (an
-    :class:`~tradebind.store.activity_writer.ActivityWriter` with ``wait=False``): the lone
-    request waits only for its own SQLite work, about 0.1 ms, not for a hand-off to a thread and
-    back (about 0.2 ms more on loopback). Everything else goes to the sink's writer thread, which
-    waits for the lock on a connection of its own, groups what queued meanwhile, and wakes the
-    loop once per batch to settle its waiters: concurrent requests share commits, and the commits'
-    file writes run beside the loop instead of on it. So does a lone record that finds the lock
-    taken (the sent-order journal, the cabinet, another process), and one that comes while the
-    thread still has records to write (each owner's records keep their order). Elsewhere
-    (PostgreSQL, SQLite in memory) and with ``power_safe`` (whose fsync must not stall the loop)
-    every batch goes to the thread. The thread also checkpoints the WAL for the loop's
-    connection, which never does (a checkpoint fsyncs).
-
-    Durability on SQLite: unless ``power_safe``, records commit with ``synchronous=NORMAL`` under
-    WAL (SQLite docs, pragma.html#pragma_synchronous and wal.html): a committed record survives a
-    crash of the process or of the service, but the last records before a power loss or an OS
-    crash may be lost, because the WAL is not fsynced at each of its commits. It is fsynced by the
-    next commit of any ``synchronous=FULL`` connection (every other store write: the sent-order
-    journal, deals, keys) and at checkpoints; the WAL is appended in commit order, so any later
-    durable write that used a request's result carries that request's record with it.
-    ``power_safe=True`` keeps ``FULL`` (an fsync per batch). PostgreSQL commits as configured
-    (``synchronous_commit``, on by default).
+    Elsewhere (PostgreSQL, SQLite in memory) and with ``power_safe``, :meth:`record` waits for
+    the commit of the batch holding its entry (group commit: N requests at once cost about one
+    commit); if the commit fails, every record of that batch fails. ``power_safe`` commits with
+    ``synchronous=FULL`` (an fsync per batch); PostgreSQL as configured (``synchronous_commit``).
 
     Use from one event loop (the gateway's).
     """
 
     def __init__(self, store: Store, *, max_batch: int = 500, power_safe: bool = False) -> None:
         self._writer = ActivityWriter(store, fsync_each_commit=power_safe)
-        inline = store.is_sqlite_file and not power_safe
-        self._inline = ActivityWriter(store, fsync_each_commit=False, wait=False) if inline else None
+        sqlite_file = store.sqlite_file
+        self._directory = journal_directory(sqlite_file) if sqlite_file is not None and not power_safe else None
+        self._journal: RequestJournal | None = None
         self._max_batch = max_batch
-        self._pending: list[_Waiting] = []  # records of this loop turn, written in the next one
-        self._pending_alone = True  # ... and whether each came with no other request in flight
-        self._queue: queue.SimpleQueue[_Waiting | _Checkpoint | None] = queue.SimpleQueue()
-        self._queued = 0  # records handed to the thread (counted on the loop) ...
-        self._settled = 0  # ... and settled by it (counted on the loop, when their waiters wake)
-        self._loop_commits = self._loop_records = 0  # written on the loop since the last checkpoint
+        # Handed to the writer thread (deque operations are atomic). Journaled records do not
+        # wake it: it comes for them every _COPY_EVERY_S, so a request costs the loop no thread
+        # switch; records waited for, flushes and the closing marker wake it at once.
+        self._items: collections.deque[_Taken | _Flush | None] = collections.deque()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._closed = False
 
-    async def record(self, entry: RequestRecord, *, alone: bool = False) -> None:
+    async def record(self, entry: RequestRecord) -> None:
         if self._closed:
             raise RecordFailed("the activity record could not be written: the gateway is closing")
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
-        if not self._pending:
-            self._pending_alone = True
-            loop.call_soon(self._flush)
-        self._pending.append((entry, future))
-        self._pending_alone = self._pending_alone and alone
+        if self._directory is None:
+            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._to_thread(_Taken(entry, future=future))
+            await future
+            return
+        at = utcnow()
+        try:
+            journal = self._journal or self._open_journal(self._directory)
+            end = journal.append(_fields(entry, at))
+        except OSError as exc:
+            log.warning("request record not written to the journal: %s", type(exc).__name__)
+            raise RecordFailed("the activity record could not be written") from None
+        self._to_thread(_Taken(entry, at, end), wake=False)
+
+    async def flush(self) -> None:
+        if self._thread is None:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._to_thread(_Flush(future))
         await future
 
-    def _flush(self) -> None:
-        """On the loop: this turn's records, written here if the lock is free, else by the thread."""
-        batch, self._pending = self._pending, []
-        if not batch:  # close() wrote them already
+    async def close(self) -> None:
+        """Copy or write the records in flight, then end the journal, connection and thread
+        (idempotent)."""
+        if self._closed:
             return
-        if self._inline is not None and self._pending_alone and self._queued == self._settled:
-            written = _append(self._inline, batch)
-            if written is None:  # failed: the batch fails closed
-                _resolve(batch, written=False)
-                return
-            if written:  # else the lock was taken: the thread waits for it
-                _resolve(batch, written=True)
-                self._loop_commits += 1
-                self._loop_records += len(batch)
-                if self._loop_commits >= _CHECKPOINT_COMMITS or self._loop_records >= _CHECKPOINT_RECORDS:
-                    self._loop_commits = self._loop_records = 0
-                    self._to_thread(_CHECKPOINT)
-                return
-        self._queued += len(batch)
-        for waiting in batch:
-            self._to_thread(waiting)
+        self._closed = True
+        if self._thread is None:
+            self._writer.close()
+            return
+        self._to_thread(None)
+        await asyncio.to_thread(self._thread.join)
 
-    def _to_thread(self, item: _Waiting | _Checkpoint) -> None:
-        self._queue.put(item)
+    def _open_journal(self, directory: Path) -> RequestJournal:
+        self._journal = RequestJournal(directory)
+        return self._journal
+
+    def _to_thread(self, item: _Taken | _Flush | None, *, wake: bool = True) -> None:
+        self._items.append(item)
+        if wake:
+            self._wake.set()
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="tradebind-records", daemon=True)
             self._thread.start()
 
+    # -- the writer thread ----------------------------------------------------------------------
+
     def _run(self) -> None:
-        """The writer thread: batches until the closing marker, then the connections end."""
+        """Batches until the closing marker; journaled records that fail stay and are retried."""
+        journal = self._journal
+        idle = _COPY_EVERY_S if journal is not None else None
+        kept: list[_Taken] = []  # journaled records not yet in the log (their copy failed)
+        delay = 0.0
         try:
+            if self._directory is not None:
+                self._copy_orphans(self._directory, skip=journal.name if journal else None)
             while True:
-                first = self._queue.get()
-                if first is None:
-                    return
-                if isinstance(first, _Checkpoint):
-                    with contextlib.suppress(Exception):  # the next one will do
-                        self._writer.checkpoint()
-                    continue
-                batch, stop = [first], False
-                while len(batch) < self._max_batch:
-                    try:
-                        more = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if more is None:  # closing: write what came before it, then stop
-                        stop = True
-                        break
-                    if isinstance(more, _Checkpoint):
-                        continue  # this batch's commit checkpoints by itself (SQLite's autocheckpoint)
-                    batch.append(more)
-                self._settle(batch, _append(self._writer, batch) is True)
+                if kept or not self._items:  # after a failed copy, wait out the back-off
+                    self._wake.wait(delay or idle)
+                self._wake.clear()
+                batch, flushes, stop = self._gather()
+                batch = kept + batch
+                written = not batch or self._write(batch, journal)
+                kept = [] if written or journal is None else batch
+                delay = 0.0 if not kept else min(max(delay * 2, 0.05), 2.0)
+                for flush in flushes:
+                    _settle_flush(flush, written)
                 if stop:
                     return
         finally:
             self._writer.close()
+            if journal is not None:
+                self._end_journal(journal, copied=not kept)
 
-    def _settle(self, batch: Sequence[_Waiting], written: bool) -> None:
-        """Wake each waiting loop once for the whole batch (normally one loop)."""
-        by_loop: dict[asyncio.AbstractEventLoop, list[_Waiting]] = {}
-        for waiting in batch:
-            by_loop.setdefault(waiting[1].get_loop(), []).append(waiting)
-        for loop, settled in by_loop.items():
+    def _gather(self) -> tuple[list[_Taken], list[_Flush], bool]:
+        """What has come, up to a flush marker (its records first), the closing marker or
+        ``max_batch`` records."""
+        batch: list[_Taken] = []
+        while len(batch) < self._max_batch:
+            try:
+                item = self._items.popleft()
+            except IndexError:
+                break
+            if item is None:
+                return batch, [], True
+            if isinstance(item, _Flush):
+                return batch, [item], False
+            batch.append(item)
+        return batch, [], False
+
+    def _write(self, batch: Sequence[_Taken], journal: RequestJournal | None) -> bool:
+        """One transaction; journaled records carry the mark, waited-for ones are settled."""
+        mark: JournalMark | None = (journal.name, batch[-1].end) if journal is not None else None
+        written = _append(self._writer, batch, mark)
+        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+        for taken in batch:
+            if taken.future is not None:
+                by_loop.setdefault(taken.future.get_loop(), []).append(taken.future)
+        for loop, futures in by_loop.items():  # wake each waiting loop once for the whole batch
             with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits any more
-                loop.call_soon_threadsafe(self._settled_by_thread, settled, written)
+                loop.call_soon_threadsafe(_resolve, futures, written)
+        return written
 
-    def _settled_by_thread(self, batch: Sequence[_Waiting], written: bool) -> None:
-        self._settled += len(batch)
-        _resolve(batch, written=written)
+    def _copy_orphans(self, directory: Path, skip: str | None) -> None:
+        """Copy the journals other gateways left behind, from their marks, then remove them."""
+        for orphan in orphans(directory):
+            if orphan.name == skip:
+                orphan.release()
+                continue
+            try:
+                batch: list[_Taken] = []
+                for fields, end in orphan.lines(self._writer.copied(orphan.name)):
+                    taken = _parsed(fields, end)
+                    if taken is not None:
+                        batch.append(taken)
+                    if len(batch) >= self._max_batch:
+                        self._writer.append(_chains(batch), mark=(orphan.name, end))
+                        batch = []
+                if batch:
+                    self._writer.append(_chains(batch), mark=(orphan.name, batch[-1].end))
+                orphan.remove()
+                self._writer.forget(orphan.name)
+                log.info("request journal %s of an ended gateway copied into the activity log", orphan.name)
+            except Exception as exc:  # left for the next sink: its mark says how far it got
+                log.warning("request journal %s not copied (%s); kept for later", orphan.name, type(exc).__name__)
+            finally:
+                orphan.release()
 
-    async def close(self) -> None:
-        """Write the records in flight, then end the writer connections and thread (idempotent)."""
-        if self._closed:
+    def _end_journal(self, journal: RequestJournal, *, copied: bool) -> None:
+        if not copied:
+            log.warning("request journal %s kept: not all of it is in the activity log yet", journal.name)
+            journal.close(remove=False)
             return
-        self._closed = True
-        if self._pending:
-            self._flush()
-        if self._inline is not None:
-            self._inline.close()
-        if self._thread is None:
-            self._writer.close()
-            return
-        self._queue.put(None)
-        await asyncio.to_thread(self._thread.join)
+        journal.close(remove=True)
+        with contextlib.suppress(Exception):  # a mark left behind names a journal that is gone
+            self._writer.forget(journal.name)
 
 
-class _Checkpoint:
-    """Queue marker: checkpoint the WAL (for the loop's connection, which never does)."""
+_COPY_EVERY_S = 0.1  # how long journaled records gather before their copy: the log's lag
 
 
-_CHECKPOINT = _Checkpoint()
-# A checkpoint after this many commits or records written on the loop: each commit writes three
-# pages or more, so about SQLite's own autocheckpoint (1,000 pages, about 4 MB of WAL).
-_CHECKPOINT_COMMITS, _CHECKPOINT_RECORDS = 250, 5_000
-
-
-def _append(writer: ActivityWriter, batch: Sequence[_Waiting]) -> bool | None:
-    """One transaction, one chain append per owner. True: written; False: nothing written (a
-    writer that must not wait found the lock taken); None: failed (logged; the batch fails closed)."""
+def _append(writer: ActivityWriter, batch: Sequence[_Taken], mark: JournalMark | None) -> bool:
+    """One transaction, one chain append per owner; False if it failed (logged)."""
     try:
-        return writer.append(_chains(batch))
-    except Exception as exc:  # any database failure fails the batch closed
+        writer.append(_chains(batch), mark=mark)
+    except Exception as exc:  # any database failure: the batch is not in the log
         log.warning("request records not written (%s entries): %s", len(batch), type(exc).__name__)
-        return None
+        return False
+    return True
 
 
-def _chains(batch: Sequence[_Waiting]) -> dict[str, list[activity.NewEntry]]:
+def _chains(batch: Sequence[_Taken]) -> dict[str, list[activity.NewEntry]]:
     """The batch's entries by owner chain, in order."""
     chains: dict[str, list[activity.NewEntry]] = {}
-    for e, _ in batch:
+    for taken in batch:
+        e = taken.record
         chains.setdefault(e.owner_id, []).append(
             activity.NewEntry(
                 actor=f"bot:{e.bot_id}" if e.bot_id else "gateway",
@@ -248,16 +296,66 @@ def _chains(batch: Sequence[_Waiting]) -> dict[str, list[activity.NewEntry]]:
                 credential_id=e.credential_id,
                 purpose=e.endpoint[:200],
                 details={"binding": e.binding_id, "version": e.version, "latency_ms": e.latency_ms, **e.details},
+                at=taken.at,
             )
         )
     return chains
 
 
-def _resolve(batch: Sequence[_Waiting], *, written: bool) -> None:
-    for _, future in batch:
+def _fields(record: RequestRecord, at: datetime) -> dict[str, Any]:
+    """A record as a journal line."""
+    return {
+        "at": at.isoformat(),
+        "owner": record.owner_id,
+        "binding": record.binding_id,
+        "bot": record.bot_id,
+        "credential": record.credential_id,
+        "version": record.version,
+        "endpoint": record.endpoint,
+        "result": record.result,
+        "latency_ms": record.latency_ms,
+        "details": dict(record.details),
+    }
+
+
+def _parsed(fields: dict[str, Any], end: int) -> _Taken | None:
+    """A journal line as a record (None, logged, for a line that is not one)."""
+    try:
+        record = RequestRecord(
+            owner_id=str(fields["owner"]),
+            binding_id=str(fields["binding"]),
+            bot_id=None if fields["bot"] is None else str(fields["bot"]),
+            credential_id=str(fields["credential"]),
+            version=int(fields["version"]),
+            endpoint=str(fields["endpoint"]),
+            result=str(fields["result"]),
+            latency_ms=int(fields["latency_ms"]),
+            details={str(k): str(v) for k, v in dict(fields["details"]).items()},
+        )
+        return _Taken(record, datetime.fromisoformat(str(fields["at"])), end)
+    except (KeyError, TypeError, ValueError):
+        log.warning("a request journal line that is not a record skipped")
+        return None
+
+
+def _resolve(futures: Sequence[asyncio.Future[None]], written: bool) -> None:
+    for future in futures:
         if future.done():  # its waiter was cancelled
             continue
         if written:
             future.set_result(None)
         else:
             future.set_exception(RecordFailed("the activity record could not be written"))
+
+
+def _settle_flush(flush: _Flush, written: bool) -> None:
+    def settle() -> None:
+        if flush.future.done():
+            return
+        if written:
+            flush.future.set_result(None)
+        else:
+            flush.future.set_exception(RecordFailed("records are not in the activity log yet; they are kept"))
+
+    with contextlib.suppress(RuntimeError):
+        flush.future.get_loop().call_soon_threadsafe(settle)

@@ -5,9 +5,10 @@ guards, pause, as a fresh read would return them) → the pooled client of that 
 (decrypted once per version) → the shared rate budget (exchange account and egress IP) → if
 the request waited since that read (:class:`BindingRead`), the binding read once more right
 before signing (a key replaced or a pause set while the request waited wins: nothing is signed
-with a key after its replacement commits) → the ccxt call → the request record (committed before the result is used,
-group-committed with concurrent requests' records; if it cannot be written the request fails) →
-the result. Store writes run on the gateway's own threads, never on the event loop.
+with a key after its replacement commits) → the ccxt call → the request record (durable before
+the result is used: in the request journal on SQLite, else group-committed with concurrent
+requests' records; if it cannot be written the request fails) → the result. Store writes run on
+the gateway's own threads, never on the event loop.
 
 Nothing but :class:`GatewayError` (and its subclasses) leaves the gateway: ccxt errors of the
 public requests a fresh session makes first (markets, Binance's exchangeInfo) are classified,
@@ -187,7 +188,6 @@ class GatewayService:
         self._check_policy = check_policy or CheckPolicy()
         self._pool = SessionPool(self._open_credential, self._endpoint, timeout_ms=timeout_ms)
         self._ip = self._endpoint.source_ip or "default"
-        self._sending = 0  # requests waiting for the exchange's answer right now
         # Store writes (the sent-order journal, pauses, opening a key) wait for the database's
         # write lock: never on the event loop, where that wait would stall every bot. Threads
         # of the gateway's own, so they do not queue behind the callers' store work either.
@@ -208,6 +208,16 @@ class GatewayService:
     @property
     def budget(self) -> RateBudget:
         return self._budget
+
+    async def flush_records(self) -> None:
+        """Return once every request recorded so far is in the activity log, where the cabinet
+        shows it (each was durable before its result was used; on SQLite it is copied from the
+        request journal moments later). Raises :class:`GatewayError` if some are not there yet
+        (the database refused; they stay in the journal and are copied later)."""
+        try:
+            await self._sink.flush()
+        except RecordFailed:
+            raise GatewayError("request records are not in the activity log yet; they are kept") from None
 
     # -- the Gateway protocol -----------------------------------------------------------------
 
@@ -588,18 +598,15 @@ class GatewayService:
     ) -> T:
         """The exchange call itself, its record, and what a failure means for the binding."""
         failure: Failure | None = None
-        self._sending += 1
         try:
             result = await fn(session)
         except _CALL_ERRORS as exc:
             failure = exc.failure if isinstance(exc, CallFailed) else session.adapter.errors.classify(exc)
             failure = Failure(failure.verdict, failure.code, session.adapter.scrub(failure.message))
             cause: BaseException = exc
-        finally:
-            self._sending -= 1
         latency_ms = round((time.monotonic() - started) * 1000)
         self._budget.observe(observations(ctx, call.op, session.client.last_response_headers or {}))
-        await self._record(call, session, failure, latency_ms, sent_at, alone=self._sending == 0)
+        await self._record(call, session, failure, latency_ms, sent_at)
         if failure is None:
             return result
         if failure.verdict in PAUSING_VERDICTS or (failure.verdict is None and failure.code is not None):
@@ -615,12 +622,9 @@ class GatewayService:
         failure: Failure | None,
         latency_ms: int,
         sent_at: float,
-        *,
-        alone: bool,
     ) -> None:
         """One record per exchange call: the adapter's calls (balance reads make several) each
-        with their endpoint, or the one ccxt call of the operation. ``alone``: no other request
-        is waiting for the exchange, so no other record will join these (the sink's hint)."""
+        with their endpoint, or the one ccxt call of the operation."""
         operation = f"{session.exchange} {call.op.value}" + (f" {call.symbol}" if call.symbol else "")
         outcome = "ok" if failure is None else _result_text(failure)
         calls = [(e.call, "ok" if e.ok else outcome, e.elapsed_ms) for e in session.adapter.evidence]
@@ -642,9 +646,9 @@ class GatewayService:
         ]
         try:
             if len(entries) == 1:
-                await self._sink.record(entries[0], alone=alone)
+                await self._sink.record(entries[0])
             else:
-                await asyncio.gather(*(self._sink.record(e, alone=alone) for e in entries))
+                await asyncio.gather(*(self._sink.record(e) for e in entries))
         except RecordFailed:
             raise GatewayError("the request could not be recorded, so its result was not used") from None
 

@@ -141,6 +141,7 @@ class NewEntry:
     credential_id: str | None = None
     purpose: str = ""
     details: Mapping[str, Any] = field(default_factory=dict)
+    at: datetime | None = None  # when it happened, if earlier than its append (default: the append's time)
 
 
 def append_many(session: Session | Connection, chain: str, entries: Sequence[NewEntry]) -> None:
@@ -193,7 +194,7 @@ ROWS_INSERT = insert(ActivityRow)
 
 def _values(chain: str, seq: int, prev_hash: str, e: NewEntry) -> dict[str, Any]:
     """The column values of entry ``seq`` of ``chain`` following ``prev_hash``."""
-    at = utcnow()
+    at = e.at or utcnow()
     details_text = _canonical(dict(e.details))
     digest = entry_hash(
         prev_hash,

@@ -1,17 +1,16 @@
 """One long-lived writer of activity entries: a connection of its own, a transaction per batch.
 
-For writers on a hot path, such as the gateway's request records, where every exchange request
-waits for its entry to commit. The entries, their chain and their hashes are exactly those of
-:func:`.activity.append_many` (``audit verify`` checks them the same way); only the way the
-statements reach the database differs.
+For writers on a hot path, such as the gateway's request records (copied from their journal as
+they come, or, where the gateway keeps no journal, waited for by every exchange request). The
+entries, their chain and their hashes are exactly those of :func:`.activity.append_many` (``audit
+verify`` checks them the same way); only the way the statements reach the database differs.
 
 On a SQLite file the writer uses a plain sqlite3 connection and runs ``append_many``'s own
 statements, compiled once for SQLite, with SQLAlchemy's bind conversions for the columns: about
 0.1 ms of CPU per transaction instead of about 0.3 ms through SQLAlchemy's Core execution (four
-statements, events, result set-up). That matters twice: each request waits for its batch, and
-the writer thread's Python runs under the same interpreter lock as the event loop. Elsewhere
-(PostgreSQL, whose round trips dominate) it is :meth:`Store.dedicated_writer` and
-``append_many``.
+statements, events, result set-up). That matters because the writer thread's Python runs under
+the same interpreter lock as the event loop. Elsewhere (PostgreSQL, whose round trips dominate)
+it is :meth:`Store.dedicated_writer` and ``append_many``.
 """
 
 from __future__ import annotations
@@ -20,16 +19,16 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, bindparam, delete, insert, update
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
 from . import activity
 from .engine import Store
-from .errors import StoreBusy
+from .gateway_tables import RequestJournalRow
 from .tables import ActivityHeadRow, ActivityRow
 
-__all__ = ["ActivityWriter"]
+__all__ = ["ActivityWriter", "JournalMark"]
 
 
 class ActivityWriter:
@@ -39,57 +38,50 @@ class ActivityWriter:
     committed batch survives a crash of the process, not necessarily a power loss (see
     :class:`tradebind.gateway.records.ActivityRequestSink`).
 
-    ``wait=False`` (a SQLite file only: :attr:`Store.is_sqlite_file`) is for an event loop, which
-    must never wait for a lock: :meth:`append` then writes only if the write lock is free at once
-    (this process's write turn and SQLite's own), else returns False having written nothing. Its
-    connection never checkpoints the WAL either (a checkpoint fsyncs): :meth:`checkpoint` on a
-    waiting writer, or any other connection's commits, do that.
+    A batch copied from a request journal (:mod:`tradebind.gateway.request_journal`) carries its
+    *mark*: the journal's name and how many of its bytes the batch brings the copy to. The mark
+    is stored in the batch's own transaction (``request_journals``), so the entries and the mark
+    commit together or not at all.
 
     Use from one thread. A failed append rolls back and drops the connection; the next append
     opens a new one. :meth:`close` ends it.
     """
 
-    def __init__(self, store: Store, *, fsync_each_commit: bool = True, wait: bool = True) -> None:
-        if not wait and not store.is_sqlite_file:
-            raise ValueError("wait: only a writer to a SQLite file can skip waiting for the write lock")
+    def __init__(self, store: Store, *, fsync_each_commit: bool = True) -> None:
         self._store = store
         self._fsync = fsync_each_commit
-        self._wait = wait
         self._sqlite: _SqliteAppend | None = None
         self._conn: Connection | None = None
 
-    def append(self, chains: Mapping[str, Sequence[activity.NewEntry]]) -> bool:
-        """Append each chain's entries in order, all in one transaction; True once committed.
-
-        False (nothing written) only for a writer with ``wait=False`` that found the write lock
-        taken. Raises on any other failure."""
+    def append(self, chains: Mapping[str, Sequence[activity.NewEntry]], *, mark: JournalMark | None = None) -> None:
+        """Append each chain's entries in order, and store ``mark``, all in one transaction.
+        Raises on any failure (then nothing of it is written)."""
         try:
-            with self._store.write_turn(wait=self._wait):
+            with self._store.write_turn():
                 sqlite = self._sqlite_append()
                 if sqlite is not None:
-                    sqlite.append(chains)
-                    return True
+                    sqlite.append(chains, mark)
+                    return
                 conn = self._connection()
                 with conn.begin():
                     for chain, entries in chains.items():
                         activity.append_many(conn, chain, entries)
-                return True
-        except Exception as exc:
-            if not self._wait and _busy(exc):
-                return False  # the lock was taken before anything began: nothing to undo
+                    if mark is not None:
+                        _store_mark(conn, mark)
+        except Exception:
             self.close()  # a connection that failed is not trusted again
             raise
 
-    def checkpoint(self) -> None:
-        """Copy the WAL back into the database file (SQLite's PASSIVE checkpoint), holding this
-        process's write turn so the next write finds the WAL fully copied and starts it over;
-        a checkpoint that ran while writes went on would leave new frames behind it every time,
-        and the WAL would grow without end. Writers of other processes are not held back; the
-        checkpoint then copies what it can. Nothing elsewhere (PostgreSQL)."""
-        with self._store.write_turn():
-            sqlite = self._sqlite_append()
-            if sqlite is not None:
-                sqlite.checkpoint()
+    def copied(self, journal: str) -> int:
+        """How many bytes of ``journal`` are in the log (0 for a journal never copied)."""
+        with self._store.read() as session:
+            found = session.get(RequestJournalRow, journal)
+            return found.copied if found is not None else 0
+
+    def forget(self, journal: str) -> None:
+        """Drop ``journal``'s mark (the journal file is gone: nothing will copy it again)."""
+        with self._store.write() as session:
+            session.execute(delete(RequestJournalRow).where(RequestJournalRow.name == journal))
 
     def close(self) -> None:
         if self._sqlite is not None:
@@ -107,9 +99,6 @@ class ActivityWriter:
                 return None
             if not self._fsync:
                 raw.execute("PRAGMA synchronous=NORMAL")
-            if not self._wait:
-                raw.execute("PRAGMA busy_timeout=0")
-                raw.execute("PRAGMA wal_autocheckpoint=0")
             self._sqlite = _SqliteAppend(raw, self._store)
         return self._sqlite
 
@@ -119,12 +108,16 @@ class ActivityWriter:
         return self._conn
 
 
-def _busy(exc: Exception) -> bool:
-    """Whether ``exc`` says another writer holds the lock: this process's write turn, or SQLite's
-    (any busy code: the primary code is the low byte, so SQLITE_BUSY_RECOVERY counts too)."""
-    if isinstance(exc, StoreBusy):
-        return True
-    return isinstance(exc, sqlite3.OperationalError) and exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+JournalMark = tuple[str, int]  # a request journal's name, and how many of its bytes are copied
+
+_MARK_UPDATE = update(RequestJournalRow).where(RequestJournalRow.name == bindparam("n")).values(copied=bindparam("c"))
+_MARK_INSERT = insert(RequestJournalRow).values(name=bindparam("n"), copied=bindparam("c"))
+
+
+def _store_mark(conn: Connection, mark: JournalMark) -> None:
+    values = {"n": mark[0], "c": mark[1]}
+    if conn.execute(_MARK_UPDATE, values).rowcount == 0:
+        conn.execute(_MARK_INSERT, values)
 
 
 class _Statement:
@@ -166,8 +159,11 @@ class _SqliteAppend:
         keys = [c.key for c in rows.c if not c.primary_key]
         self._rows = _Statement(activity.ROWS_INSERT, rows, store, column_keys=keys)
         self._head_update = _Statement(activity.HEAD_UPDATE, heads, store)
+        marks = cast(Table, RequestJournalRow.__table__)
+        self._mark_update = _Statement(_MARK_UPDATE, marks, store)
+        self._mark_insert = _Statement(_MARK_INSERT, marks, store)
 
-    def append(self, chains: Mapping[str, Sequence[activity.NewEntry]]) -> None:
+    def append(self, chains: Mapping[str, Sequence[activity.NewEntry]], mark: JournalMark | None) -> None:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")  # a write: take the lock up front, as the store's writers do
         try:
@@ -180,14 +176,15 @@ class _SqliteAppend:
                 conn.executemany(self._rows.sql, [self._rows.args(row) for row in rows])
                 head = {"c": chain, "s": rows[-1]["seq"], "h": rows[-1]["hash"]}
                 conn.execute(self._head_update.sql, self._head_update.args(head))
+            if mark is not None:
+                values = {"n": mark[0], "c": mark[1]}
+                if conn.execute(self._mark_update.sql, self._mark_update.args(values)).rowcount == 0:
+                    conn.execute(self._mark_insert.sql, self._mark_insert.args(values))
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-
-    def checkpoint(self) -> None:
-        self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def close(self) -> None:
         self._conn.close()

@@ -102,20 +102,25 @@ class Store:
         with self.write_turn(), self._writer.begin() as session:
             yield session
 
-    def write_turn(self, *, wait: bool = True) -> AbstractContextManager[object]:
+    def write_turn(self) -> AbstractContextManager[object]:
         """This process's turn to write, held around a whole write transaction (SQLite only;
         PostgreSQL locks rows, so there it is a no-op). Raises :class:`StoreBusy` after
-        ``WRITE_WAIT_S``, or at once with ``wait=False`` if another thread holds it. Every write
+        ``WRITE_WAIT_S``. Every write
         of the store takes it; a writer on a connection of its own (:meth:`dedicated_writer`,
         :meth:`sqlite_file_connection`) takes it around each of its transactions."""
         if self._write_turn is None:
             return nullcontext()
-        return _turn(self._write_turn, wait=wait)
+        return _turn(self._write_turn)
 
     @property
     def is_sqlite_file(self) -> bool:
         """Whether the store is a SQLite file (what :meth:`sqlite_file_connection` needs)."""
-        return _sqlite_file(self.engine.url) is not None
+        return self.sqlite_file is not None
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The store's SQLite file; None for PostgreSQL or SQLite in memory."""
+        return _sqlite_file(self.engine.url)
 
     def dedicated_writer(self) -> Connection:
         """A connection for one long-lived writer (e.g. the gateway's request records): its
@@ -150,8 +155,8 @@ def _sqlite_file(url: URL) -> Path | None:
 
 
 @contextmanager
-def _turn(lock: threading.RLock, *, wait: bool) -> Iterator[None]:
-    if not (lock.acquire(timeout=WRITE_WAIT_S) if wait else lock.acquire(blocking=False)):
+def _turn(lock: threading.RLock) -> Iterator[None]:
+    if not lock.acquire(timeout=WRITE_WAIT_S):
         raise StoreBusy("the database is busy with other writes; try again")
     try:
         yield

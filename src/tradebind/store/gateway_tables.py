@@ -1,9 +1,10 @@
 """Tables of the gateway's per-binding controls (guards, the circuit breaker's pause), its
-journal of order requests sent, and the generation of what binding snapshots read.
+journal of order requests sent, the generation of what binding snapshots read, and how far each
+request journal has been copied into the activity log.
 
 Migration ``0004_gateway`` creates the guards, pauses and journal. They hang off ``bindings``
 with ``ON DELETE CASCADE``, so deleting a binding (or its credential) takes them along. Migration
-``0007_binding_generation`` creates the generation.
+``0007_binding_generation`` creates the generation, ``0008_request_journals`` the copy marks.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from tradebind.store.tables import ID, Base, UtcDateTime
 from tradebind.store.types import AMOUNT
 
-__all__ = ["BindingGenerationRow", "BindingGuardRow", "BindingPauseRow", "SentOrderRow"]
+__all__ = ["BindingGenerationRow", "BindingGuardRow", "BindingPauseRow", "RequestJournalRow", "SentOrderRow"]
 
 
 class BindingGuardRow(Base):
@@ -79,3 +80,15 @@ class BindingGenerationRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     n: Mapped[int] = mapped_column(BigInteger)
+
+
+class RequestJournalRow(Base):
+    """How many bytes of a gateway's request journal (a file named ``name``) are in the activity
+    log. Moved in the same transaction as the entries it covers, so a journal read again after a
+    crash is copied from exactly there: no record twice, none missed
+    (:mod:`tradebind.gateway.request_journal`)."""
+
+    __tablename__ = "request_journals"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    copied: Mapped[int] = mapped_column(BigInteger)

@@ -260,6 +260,7 @@ async def test_a_futures_bot_trades_at_its_leverage_and_sets_it_again_after_a_re
         restarted = rig.runner()
         await restarted.tick()
         assert [p.leverage for p in await rig.gateway.positions(ref)] == [4]
+        await rig.gateway.flush_records()
         requests = [e for e in ActivityRepository(rig.store, rig.owner_id).recent(limit=200)
                     if e.action == "exchange.request" and " leverage " in f"{e.purpose} "]  # fmt: skip
         assert len(requests) == 3  # the first worker's, the change, the restarted worker's

@@ -19,6 +19,7 @@ from tradebind.domain.key_material import validate_key_material
 from tradebind.domain.market import Market
 from tradebind.exchanges.base import Endpoint
 from tradebind.gateway.api import BindingRef, OrderIntent, OrderKind, OrderSide
+from tradebind.gateway.request_journal import journal_directory
 from tradebind.gateway.service import GatewayService
 from tradebind.store import BindingRepository, CredentialRepository, OwnerDirectory, Store
 from tradebind.store.activity import ActivityEntry, ActivityRepository
@@ -40,6 +41,7 @@ class Connected:
     account: str
     api_key: str
     credential_id: str
+    secret: str = field(default="", repr=False)  # the key's secret, for leak scans
 
 
 @dataclass
@@ -66,7 +68,13 @@ class Desk:
         credential = credentials.add(self.material(exchange, key), f"{exchange} {account}")
         binding = BindingRepository(self.store, self.owner_id).add(credential.id, market.value, f"{market.value} bots")
         connected = Connected(
-            BindingRef(self.owner_id, binding.id), exchange, market, account, key["api_key"], credential.id
+            BindingRef(self.owner_id, binding.id),
+            exchange,
+            market,
+            account,
+            key["api_key"],
+            credential.id,
+            key["secret"],
         )
         self.bindings.append(connected)
         return connected
@@ -79,11 +87,17 @@ class Desk:
         credentials.replace_material(connected.credential_id, self.material(connected.exchange, key))
         if delete_old:
             self.control.delete_key(connected.api_key)
-        connected.api_key = key["api_key"]
+        connected.api_key, connected.secret = key["api_key"], key["secret"]
         return str(key["api_key"])
 
     def gateway(self, **kwargs: Any) -> GatewayService:
         return GatewayService(self.store, self.vault, Endpoint(sandbox_url=self.base_url), **kwargs)
+
+    def journal_directory(self) -> Path:
+        """Where the gateways' request journals of this desk's database are."""
+        sqlite_file = self.store.sqlite_file
+        assert sqlite_file is not None, "request journals are kept for a SQLite file only"
+        return journal_directory(sqlite_file)
 
     def records(self, limit: int = 1000) -> list[ActivityEntry]:
         """The owner's exchange-request records, oldest first."""

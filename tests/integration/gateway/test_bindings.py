@@ -13,6 +13,7 @@ from tests.integration.gateway.support import EXCHANGES, SYMBOL, Desk, resting_i
 from tradebind.domain.market import Market
 from tradebind.domain.verdicts import Verdict
 from tradebind.gateway.api import BindingPaused, GatewayError, GuardRefused, OrderIntent, OrderKind, OrderSide
+from tradebind.gateway.records import ActivityRequestSink
 from tradebind.store import verify
 from tradebind.store.errors import Invalid
 
@@ -100,6 +101,7 @@ async def test_a_refused_key_pauses_every_bot_until_a_successful_recheck(
             await gateway.place_order(c.ref, resting_intent(Market.SPOT, bot="bot-a"))
         assert paused.value.verdict is GONE_KEY[exchange]
         assert "API key" in paused.value.fix
+        await gateway.flush_records()
         sent = len(shared_desk.records())
         # Every bot on the binding now waits, without another request to the exchange.
         for bot in ("bot-a", "bot-b", "bot-c"):
@@ -108,6 +110,7 @@ async def test_a_refused_key_pauses_every_bot_until_a_successful_recheck(
             assert (again.value.verdict, again.value.fix) == (paused.value.verdict, paused.value.fix)
         with pytest.raises(BindingPaused):
             await gateway.balance(c.ref)
+        await gateway.flush_records()
         assert len(shared_desk.records()) == sent
         pause = gateway.controls(shared_desk.owner_id).pause_of(c.ref.binding_id)
         assert pause is not None
@@ -138,7 +141,10 @@ async def test_a_failed_recheck_keeps_the_binding_paused(shared_desk: Desk, acco
 @pytest.mark.parametrize("exchange", EXCHANGES)
 async def test_a_request_whose_record_cannot_be_written_fails(shared_desk: Desk, account: str, exchange: str) -> None:
     c = shared_desk.connect(exchange, Market.SPOT, account)
-    async with shared_desk.gateway(read_ttl_s=0) as gateway:
+    # A sink that commits each record before the request goes on (the request journal's own
+    # failure to write is in test_records).
+    sink = ActivityRequestSink(shared_desk.store, power_safe=True)
+    async with shared_desk.gateway(read_ttl_s=0, sink=sink) as gateway:
         await gateway.balance(c.ref)  # the key is open; from here on only request records are written
         with shared_desk.store.write() as session:
             session.execute(text("DROP TABLE activity_heads"))

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from tests.integration.gateway.support import EXCHANGES, SYMBOL, Desk, resting_intent
+from tests.security.canary_scan import scan
 from tradebind.domain.market import Market
 from tradebind.gateway.api import OrderIntent, OrderKind, OrderRejected, OrderSide, OrderState
 from tradebind.store import verify
@@ -107,6 +108,13 @@ async def test_every_signed_request_is_recorded_in_the_activity_chain(
     async with shared_desk.gateway() as gateway:
         placed = await gateway.place_order(c.ref, intent)
         await gateway.cancel_order(c.ref, intent.symbol, placed.client_order_id, bot_id="bot-rec")
+        # The request journal on disk holds the records, but neither the secret in any encoding
+        # (the scanner does find it where it is planted) nor the whole key id.
+        blobs = {p.name: p.read_bytes() for p in shared_desk.journal_directory().glob("*.jsonl")}
+        assert any(b"bot-rec" in blob for blob in blobs.values())
+        assert scan(blobs, [c.secret]) == []
+        assert scan({"planted": b"".join(blobs.values()) + c.secret.encode()}, [c.secret]) != []
+        assert not any(c.api_key.encode() in blob for blob in blobs.values())
     records = shared_desk.records()
     assert [r.purpose for r in records] == [
         f"{exchange} place BTC/USDT",

@@ -1,12 +1,18 @@
-"""The request-record sink on SQLite and PostgreSQL: group commit, chain integrity, fail closed,
-the writer's connection settings kept to itself; on SQLite, records written on the event loop
-never make it wait for another writer, keep their order, and keep the write-ahead log small."""
+"""The request-record sink on SQLite and PostgreSQL: chain integrity and order, fail closed, the
+writer's connection settings kept to itself; on a SQLite file, the request journal: records never
+wait for the database, reach the log once it takes them, survive a killed process exactly once,
+are never taken from a live gateway, fail closed when the journal cannot be written, and keep the
+write-ahead log small."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import signal
 import sqlite3
-import time
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,9 +55,9 @@ async def test_concurrent_records_are_all_written_in_order_on_an_intact_chain(st
         assert {e.actor for e in entries} == {f"bot:bot-{n}" for n in expected}
 
 
-async def test_a_batch_that_cannot_be_written_fails_every_request_in_it(store: Store) -> None:
+async def test_a_batch_that_cannot_be_committed_fails_every_request_in_it(store: Store) -> None:
     alice = OwnerDirectory(store).create("alice").id
-    sink = ActivityRequestSink(store)
+    sink = ActivityRequestSink(store, power_safe=True)  # no journal: each request waits for its commit
     try:
         await sink.record(_record(alice, 0))
         with store.write() as session:
@@ -85,41 +91,201 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
     s.close()
 
 
-async def test_while_another_writer_holds_the_database_records_wait_and_other_bots_run_on(
+def _logged(store: Store, owner: str) -> list[int]:
+    """The owner's request records in the log, oldest first, by their latency (the test's number)."""
+    entries = ActivityRepository(store, owner).recent(limit=1000)
+    return [e.details["latency_ms"] for e in reversed(entries) if e.action == "exchange.request"]
+
+
+async def test_records_never_wait_for_the_database_and_reach_the_log_in_order_once_it_takes_them(
     sqlite_store: Store, tmp_path: Path
 ) -> None:
     alice = OwnerDirectory(sqlite_store).create("alice").id
     sink = ActivityRequestSink(sqlite_store)
     other = sqlite3.connect(tmp_path / "records.sqlite3", isolation_level=None)
     try:
-        await sink.record(_record(alice, 0), alone=True)  # written on the loop: nobody else writes
+        await sink.record(_record(alice, 0))
+        await sink.flush()
+        assert _logged(sqlite_store, alice) == [0]
         other.execute("BEGIN IMMEDIATE")  # e.g. the cabinet in another process, mid-write
-        started = time.monotonic()
-        first = asyncio.create_task(sink.record(_record(alice, 1), alone=True))
-        for _ in range(20):  # the loop keeps turning: other bots' work goes on
-            await asyncio.sleep(0)
-        assert not first.done()
-        # The lock comes free while record 1 still waits its turn on the writer thread: record 2
-        # could be written on the loop at once, but queues behind it.
+        # Each returns at once (durable in the journal); none waits for the lock.
+        for n in range(1, 4):
+            await asyncio.wait_for(sink.record(_record(alice, n)), timeout=5)
         other.execute("COMMIT")
-        second = asyncio.create_task(sink.record(_record(alice, 2), alone=True))
-        await asyncio.gather(first, second)
-        # Nothing waited for SQLite's 30 s busy timeout on the loop.
-        assert time.monotonic() - started < 10
+        # A database that refuses the copy (a table renamed away): still accepted, kept, and
+        # copied once the database takes them again.
+        other.execute("ALTER TABLE activity_heads RENAME TO activity_heads_away")
+        await sink.record(_record(alice, 4))
+        with pytest.raises(RecordFailed):
+            await sink.flush()
+        other.execute("ALTER TABLE activity_heads_away RENAME TO activity_heads")
+        await sink.record(_record(alice, 5))
+        await sink.flush()
+        assert _logged(sqlite_store, alice) == [0, 1, 2, 3, 4, 5]
     finally:
         other.close()
         await sink.close()
-    entries = [e for e in ActivityRepository(sqlite_store, alice).recent() if e.action == "exchange.request"]
-    assert [e.details["latency_ms"] for e in reversed(entries)] == [0, 1, 2]
-    assert verify(sqlite_store)[1] is None
+    assert verify(sqlite_store) == (7, None)
+    assert list((tmp_path / "records.sqlite3-requests").iterdir()) == []  # copied, so removed
+
+
+@contextlib.contextmanager
+def _gateway_process(script: str, db: Path, *args: str) -> Iterator[tuple[subprocess.Popen[str], sqlite3.Connection]]:
+    """A sink in a process of its own running ``script`` on ``db``, and the test's own connection
+    to that file (to hold its write lock); the process is killed at the end if it still runs."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, f"sqlite:///{db}", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    other = sqlite3.connect(db, isolation_level=None)
+    try:
+        yield child, other
+    finally:
+        other.close()
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+def _said(child: subprocess.Popen[str]) -> str:
+    assert child.stdout is not None
+    return child.stdout.readline().strip()
+
+
+def _go(child: subprocess.Popen[str]) -> None:
+    assert child.stdin is not None
+    child.stdin.write("go\n")
+    child.stdin.flush()
+
+
+_CHILD = """
+import asyncio, sys
+from tradebind.gateway.records import ActivityRequestSink, RecordFailed, RequestRecord
+from tradebind.store import Store
+
+async def main(url, owner):
+    store = Store.open(url)
+    sink = ActivityRequestSink(store)
+    record = lambda n: RequestRecord(owner, "binding-1", f"bot-{n}", "credential-1", 1, "okx query", "ok", n)
+    for n in range(5):
+        await sink.record(record(n))
+    await sink.flush()
+    print("copied", flush=True)
+    sys.stdin.readline()  # the parent holds the database's write lock now
+    for n in range(5, 10):
+        await sink.record(record(n))
+    print("recorded", flush=True)
+    sys.stdin.readline()  # killed before this returns
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"""
+
+
+async def test_records_of_a_killed_gateway_reach_the_log_exactly_once(sqlite_store: Store, tmp_path: Path) -> None:
+    alice = OwnerDirectory(sqlite_store).create("alice").id
+    db = tmp_path / "records.sqlite3"
+    with _gateway_process(_CHILD, db, alice) as (child, other):
+        assert _said(child) == "copied"
+        other.execute("BEGIN IMMEDIATE")  # its copies cannot commit: records 5-9 stay in its journal
+        _go(child)
+        assert _said(child) == "recorded"
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert _logged(sqlite_store, alice) == [0, 1, 2, 3, 4]
+    (journal,) = (tmp_path / "records.sqlite3-requests").iterdir()
+    with journal.open("ab") as f:
+        f.write(b'{"at":"2026-11-22T')  # a torn last line, as a power loss can leave: not a record
+    # The next gateway copies what the killed one had not, from its mark, before its own records.
+    sink = ActivityRequestSink(sqlite_store)
+    try:
+        await sink.record(_record(alice, 10))
+    finally:
+        await sink.close()
+    again = ActivityRequestSink(sqlite_store)  # and nobody copies it twice
+    try:
+        await again.record(_record(alice, 11))
+    finally:
+        await again.close()
+    assert _logged(sqlite_store, alice) == list(range(12))
+    assert verify(sqlite_store) == (13, None)
+    assert list((tmp_path / "records.sqlite3-requests").iterdir()) == []
+
+
+async def test_the_journal_of_a_live_gateway_is_never_taken_by_another(sqlite_store: Store, tmp_path: Path) -> None:
+    alice = OwnerDirectory(sqlite_store).create("alice").id
+    first = ActivityRequestSink(sqlite_store)
+    for n in range(3):
+        await first.record(_record(alice, n))
+    second = ActivityRequestSink(sqlite_store)  # a second worker on the same database
+    await second.record(_record(alice, 3))
+    await second.close()
+    assert len(list((tmp_path / "records.sqlite3-requests").iterdir())) == 1  # the first's, still its own
+    await first.record(_record(alice, 4))
+    await first.close()
+    assert sorted(_logged(sqlite_store, alice)) == [0, 1, 2, 3, 4]
+    assert verify(sqlite_store) == (6, None)
+
+
+_FULL_DISK_CHILD = """
+import asyncio, json, os, pathlib, resource, signal, sys
+from tradebind.gateway.records import ActivityRequestSink, RecordFailed, RequestRecord
+from tradebind.store import Store
+
+async def main(url, owner, journal_dir):
+    store = Store.open(url)
+    sink = ActivityRequestSink(store)
+    record = lambda n: RequestRecord(owner, "binding-1", f"bot-{n}", "credential-1", 1, "okx query", "ok", n)
+    await sink.record(record(0))
+    print("ready", flush=True)
+    sys.stdin.readline()  # the parent holds the database's write lock now: nothing is copied
+    (journal,) = pathlib.Path(journal_dir).iterdir()
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit then fails with EFBIG
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (journal.stat().st_size + 20, hard))  # room for 20 bytes
+    try:
+        await sink.record(record(1))
+        failed = False
+    except RecordFailed:
+        failed = True
+    resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    await sink.record(record(2))
+    print(json.dumps({"failed": failed}), flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # the journal is all that is left of records 0 and 2
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+async def test_a_record_the_journal_cannot_take_fails_and_leaves_no_torn_line(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    alice = OwnerDirectory(sqlite_store).create("alice").id
+    db = tmp_path / "records.sqlite3"
+    journals = tmp_path / "records.sqlite3-requests"
+    with _gateway_process(_FULL_DISK_CHILD, db, alice, str(journals)) as (child, other):
+        assert _said(child) == "ready"
+        other.execute("BEGIN IMMEDIATE")
+        _go(child)
+        assert json.loads(_said(child)) == {"failed": True}  # the request would fail: no record
+        assert child.wait(timeout=30) == -signal.SIGKILL
+    sink = ActivityRequestSink(sqlite_store)  # copies the killed gateway's journal first
+    try:
+        await sink.record(_record(alice, 3))
+    finally:
+        await sink.close()
+    # The cut-short line was taken back, so the record after it is whole and was copied.
+    assert _logged(sqlite_store, alice) == [0, 2, 3]
+    assert verify(sqlite_store) == (4, None)
 
 
 async def test_the_log_stays_small_while_records_are_written_one_by_one(sqlite_store: Store, tmp_path: Path) -> None:
     alice = OwnerDirectory(sqlite_store).create("alice").id
     sink = ActivityRequestSink(sqlite_store)
     try:
-        for n in range(3000):  # a lone bot looping on look-ups: a commit on the loop for every record
-            await sink.record(_record(alice, n), alone=True)
+        for n in range(3000):  # a lone bot looping on look-ups
+            await sink.record(_record(alice, n))
     finally:
         await sink.close()
     # Each commit adds about 14 kB to the write-ahead log; checkpointed as it goes, the log is

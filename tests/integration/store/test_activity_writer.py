@@ -1,16 +1,12 @@
 """The activity writer (the gateway's request records): the same chain as every other append,
-one transaction per batch, a failed batch leaves nothing behind and does not stop the next, and a
-writer that must not wait (an event loop's) writes nothing rather than wait for another writer."""
+one transaction per batch with the journal mark it carries, a failed batch leaves nothing behind
+(neither entries nor mark) and does not stop the next."""
 
 from __future__ import annotations
 
-import sqlite3
-from concurrent.futures import ThreadPoolExecutor
-
-import pytest
 from sqlalchemy import text
 
-from tests.integration.store.support import Database, okx_material
+from tests.integration.store.support import okx_material
 from tradebind.domain.credentials import Owner
 from tradebind.store import ActivityRepository, CredentialRepository, Store, verify
 from tradebind.store.activity import NewEntry
@@ -53,46 +49,26 @@ def test_batches_interleave_with_other_appends_on_one_verified_chain(
 def test_a_failed_batch_writes_nothing_and_the_next_one_is_written(store: Store, alice: Owner) -> None:
     writer = ActivityWriter(store)
     try:
-        writer.append({alice.id: [_entry(1)]})
+        assert writer.copied("journal-1") == 0
+        writer.append({alice.id: [_entry(1)]}, mark=("journal-1", 100))
         with store.write() as session:
             session.execute(text("ALTER TABLE activity_heads RENAME TO activity_heads_away"))
         try:
-            writer.append({alice.id: [_entry(2)]})
+            writer.append({alice.id: [_entry(2)]}, mark=("journal-1", 200))
         except Exception as exc:  # the database's own error, whichever backend
             failed: Exception | None = exc
         else:
             failed = None
         with store.write() as session:
             session.execute(text("ALTER TABLE activity_heads_away RENAME TO activity_heads"))
-        writer.append({alice.id: [_entry(3)]})
+        assert writer.copied("journal-1") == 100  # the failed batch's mark went with its entries
+        writer.append({alice.id: [_entry(3)]}, mark=("journal-1", 300))
+        assert writer.copied("journal-1") == 300
+        writer.forget("journal-1")
+        assert writer.copied("journal-1") == 0
     finally:
         writer.close()
     assert failed is not None
     written = [e.details["latency_ms"] for e in ActivityRepository(store, alice.id).recent() if e.seq > 1]
     assert written == [3, 1]
-    assert verify(store)[1] is None
-
-
-def test_a_writer_that_must_not_wait_writes_nothing_while_another_connection_writes(
-    store: Store, db: Database, alice: Owner
-) -> None:
-    if db.sqlite_path is None:
-        with pytest.raises(ValueError, match="wait"):
-            ActivityWriter(store, wait=False)
-        return
-    writer = ActivityWriter(store, fsync_each_commit=False, wait=False)
-    other = sqlite3.connect(db.sqlite_path, isolation_level=None)
-    try:
-        other.execute("BEGIN IMMEDIATE")  # another process's write transaction, say
-        assert writer.append({alice.id: [_entry(1)]}) is False
-        other.execute("COMMIT")
-        with store.write_turn():  # a writer thread of this process holds the store's turn
-            held = ThreadPoolExecutor(1).submit(writer.append, {alice.id: [_entry(2)]}).result()
-        assert held is False
-        assert writer.append({alice.id: [_entry(3)]}) is True
-    finally:
-        other.close()
-        writer.close()
-    written = [e.details["latency_ms"] for e in ActivityRepository(store, alice.id).recent() if e.seq > 1]
-    assert written == [3]
     assert verify(store)[1] is None

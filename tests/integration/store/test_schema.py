@@ -25,6 +25,7 @@ TABLES = {
     "activity",
     "activity_heads",
     "binding_generation",
+    "request_journals",
     "alembic_version",
 }
 
