@@ -28,6 +28,11 @@ def sandbox(
             dir_okay=False,
         ),
     ] = None,
+    stop_with_parent: bool = typer.Option(
+        False,
+        "--stop-with-parent",
+        help="Also stop when standard input ends (a pipe from the process that started it).",
+    ),
 ) -> None:
     """Run the sandbox exchange (Binance, OKX, Bybit wire protocols) until stopped."""
     from .sandbox.protocols import PROTOCOLS
@@ -42,7 +47,7 @@ def sandbox(
             typer.echo(f"  state file: {state}")
 
     try:
-        serve_forever(host, port, seed, ready, state)
+        serve_forever(host, port, seed, ready, state, stop_on_stdin_eof=stop_with_parent)
     except StateError as exc:
         typer.echo(f"tradebind sandbox: cannot use --state {state}: {exc}", err=True)
         raise typer.Exit(2) from None

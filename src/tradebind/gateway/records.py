@@ -17,6 +17,7 @@ import collections
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,7 +30,7 @@ from ..store.engine import Store
 from ..store.tables import utcnow
 from .request_journal import RequestJournal, journal_directory, orphans
 
-__all__ = ["ActivityRequestSink", "RecordFailed", "RequestRecord", "RequestSink"]
+__all__ = ["ActivityRequestSink", "CopyTiming", "RecordFailed", "RequestRecord", "RequestSink"]
 
 log = logging.getLogger(__name__)
 
@@ -92,20 +93,21 @@ class _Flush:
 class ActivityRequestSink:
     """Puts records in the store's activity log, from one writer thread, a transaction per batch.
 
-    On a SQLite file (unless ``power_safe``) a record is durable once it is in the gateway's
-    request journal (:mod:`.request_journal`): :meth:`record` appends one line to that file and
-    returns, a few microseconds on the event loop instead of a commit (0.2–0.4 ms). The writer
-    thread copies the journal's records into the log as they come, in order, several per
-    transaction, each transaction carrying the journal's copy mark; if the database refuses (a
-    long lock, an error), it tries again with back-off, and the records wait in the journal
-    meanwhile. At :meth:`close` a fully copied journal is removed. A journal left behind (the
-    process was killed, or the database was unwritable at close) is copied from its mark by
-    the next sink on the same database, before its own records, when that sink opens its own
-    journal. Durability is the log's own on SQLite: its commits use ``synchronous=NORMAL``
-    under WAL (SQLite docs, pragma.html#pragma_synchronous and wal.html), so a committed record,
-    like a journaled one, survives a crash of the process or of the service but may be lost to
-    a power loss or an OS crash; any later durable write (the sent-order journal, deals, keys:
-    ``synchronous=FULL``) fsyncs the log's commits made before it.
+    On a SQLite file (unless ``power_safe``) a record is durable once it is in the gateway's request
+    journal (:mod:`.request_journal`): :meth:`record` appends one line to that file and returns, a
+    few microseconds on the event loop instead of a commit (0.2–0.4 ms). The writer thread copies
+    the journal's records into the log once they stop coming for a moment (20 ms) or within 0.5 s,
+    in order, many per transaction, each transaction carrying the journal's copy mark; if the
+    database refuses (a long lock, an error), it tries again with back-off, and the records wait in
+    the journal meanwhile. At :meth:`close` a fully copied journal is removed. A journal left behind
+    (the process was killed, or the database was unwritable at close) is copied from its mark by the
+    next sink on the same database, before its own records, when that sink opens its own journal.
+    Durability is the log's own on SQLite: its commits use ``synchronous=NORMAL`` under WAL (SQLite
+    docs, pragma.html#pragma_synchronous and wal.html), so a committed record, like a journaled one,
+    survives a crash of the process or of the service but may be lost to a power loss or an OS
+    crash. Any later durable write (the sent-order journal, deals, keys: ``synchronous=FULL``)
+    fsyncs the log's commits made before it, and so a journaled record too once it has been
+    copied; a power loss within those 0.5 s may lose a record whose result a durable write used.
 
     Elsewhere (PostgreSQL, SQLite in memory) and with ``power_safe``, :meth:`record` waits for
     the commit of the batch holding its entry (group commit: N requests at once cost about one
@@ -122,8 +124,7 @@ class ActivityRequestSink:
         self._journal: RequestJournal | None = None
         self._max_batch = max_batch
         # Handed to the writer thread (deque operations are atomic). Journaled records do not
-        # wake it: it comes for them every _COPY_EVERY_S, so a request costs the loop no thread
-        # switch; records waited for, flushes and the closing marker wake it at once.
+        # wake it (a request costs the loop no thread switch): it looks for them every _TICK_S.
         self._items: collections.deque[_Taken | _Flush | None] = collections.deque()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -182,23 +183,30 @@ class ActivityRequestSink:
     def _run(self) -> None:
         """Batches until the closing marker; journaled records that fail stay and are retried."""
         journal = self._journal
-        idle = _COPY_EVERY_S if journal is not None else None
         kept: list[_Taken] = []  # journaled records not yet in the log (their copy failed)
         delay = 0.0
+        timing = CopyTiming()
         try:
             if self._directory is not None:
                 self._copy_orphans(self._directory, skip=journal.name if journal else None)
             while True:
-                if kept or not self._items:  # after a failed copy, wait out the back-off
-                    self._wake.wait(delay or idle)
+                # Records waited for, flushes and closing wake the thread; journaled records are
+                # looked at every _TICK_S and copied when CopyTiming says.
+                woken = self._wake.wait(delay or (_TICK_S if journal is not None else None))
                 self._wake.clear()
-                batch, flushes, stop = self._gather()
-                batch = kept + batch
-                written = not batch or self._write(batch, journal)
-                kept = [] if written or journal is None else batch
+                if not (woken or delay or timing.due(len(self._items), time.monotonic())):
+                    continue
+                stop = False
+                while True:  # everything that has come, in batches, unless a copy fails
+                    batch, flushes, stop = self._gather()
+                    batch = kept + batch
+                    written = not batch or self._write(batch, journal)
+                    kept = [] if written or journal is None else batch
+                    for flush in flushes:
+                        _settle_flush(flush, written)
+                    if stop or kept or not self._items:
+                        break
                 delay = 0.0 if not kept else min(max(delay * 2, 0.05), 2.0)
-                for flush in flushes:
-                    _settle_flush(flush, written)
                 if stop:
                     return
         finally:
@@ -270,7 +278,27 @@ class ActivityRequestSink:
             self._writer.forget(journal.name)
 
 
-_COPY_EVERY_S = 0.1  # how long journaled records gather before their copy: the log's lag
+class CopyTiming:
+    """When journaled records are due for their copy, asked once a tick: once none came since the
+    last tick, or once the first of them has waited ``within_s``. So a burst of requests is copied
+    right after it ends, instead of its own copy taking the interpreter lock from its last
+    requests, and under steady traffic the log still lags by ``within_s`` at most."""
+
+    def __init__(self, within_s: float = 0.5) -> None:
+        self._within_s = within_s
+        self._seen = 0  # records waiting at the last tick
+        self._since = 0.0  # when records were first seen waiting
+
+    def due(self, waiting: int, now: float) -> bool:
+        """Whether the ``waiting`` records (as seen at ``now``, monotonic seconds) are due."""
+        if waiting and not self._seen:
+            self._since = now
+        due = waiting > 0 and (waiting == self._seen or now - self._since >= self._within_s)
+        self._seen = 0 if due else waiting
+        return due
+
+
+_TICK_S = 0.02  # how often the writer thread looks at the journaled records
 
 
 def _append(writer: ActivityWriter, batch: Sequence[_Taken], mark: JournalMark | None) -> bool:

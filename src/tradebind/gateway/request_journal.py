@@ -6,7 +6,7 @@ append: five statements, four pages), more than the gateway's whole budget on a 
 one append to a file costs a few microseconds. The two are equally durable here: the log commits
 records with ``synchronous=NORMAL`` under WAL, so both survive a crash of the process and
 neither is fsynced before a power loss (see :class:`tradebind.gateway.records.ActivityRequestSink`).
-The records are then copied into the activity log as they come, by the sink's writer thread.
+The sink's writer thread copies the records into the activity log within moments (at most 0.5 s).
 
 Layout. Next to the SQLite file, a directory ``<file>-requests/`` (mode 0700) holds one journal
 per gateway: ``<random>.jsonl`` (mode 0600), one JSON object per line (a record, as

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import selectors
 import signal
@@ -33,8 +34,18 @@ async def _start(app: web.Application, host: str, port: int) -> tuple[web.AppRun
     return runner, int(bound_port)
 
 
-def serve_forever(host: str, port: int, seed: int, on_ready: Callable[[str], None], state: Path | None = None) -> None:
-    """Serve until SIGINT or SIGTERM; call ``on_ready`` with the base URL once listening.
+def serve_forever(
+    host: str,
+    port: int,
+    seed: int,
+    on_ready: Callable[[str], None],
+    state: Path | None = None,
+    *,
+    stop_on_stdin_eof: bool = False,
+) -> None:
+    """Serve until SIGINT or SIGTERM (or, with ``stop_on_stdin_eof``, until standard input ends:
+    a pipe from the process that started it ends when that process does, even if it was killed);
+    call ``on_ready`` with the base URL once listening.
 
     With ``state`` the venues are loaded from that file first (when it exists) and saved back
     while running and on the way out (raises :class:`~.state.StateError` for an unusable file).
@@ -51,6 +62,15 @@ def serve_forever(host: str, port: int, seed: int, on_ready: Callable[[str], Non
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        if stop_on_stdin_eof:
+            stdin = sys.stdin.fileno()
+
+            def read_stdin() -> None:
+                if not os.read(stdin, 4096):  # the end: whoever held the other end is gone
+                    loop.remove_reader(stdin)
+                    stop.set()
+
+            loop.add_reader(stdin, read_stdin)
         on_ready(f"http://{_url_host(host)}:{bound}")
         await stop.wait()
         await runner.cleanup()
@@ -143,7 +163,14 @@ class SandboxProcess:
 
     def start(self) -> SandboxProcess:
         # Our own entry point with our own arguments, never a shell: nothing untrusted runs here.
-        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # noqa: S603
+        # Its standard input is a pipe from us, so it stops when we end, however we end.
+        self.proc = subprocess.Popen(  # noqa: S603
+            [*self.args, "--stop-with-parent"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         stdout = self.proc.stdout
         if stdout is None:  # pragma: no cover - PIPE always gives a stream
             raise SandboxNotReady("no stdout")

@@ -69,8 +69,13 @@ class ActivityEntry:
     hash: str
 
 
+# json.dumps with these arguments, built once: dumps builds an encoder per call, and this runs
+# twice for every entry (its details, then its hash).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
 def _canonical(payload: Mapping[str, Any]) -> str:
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return _CANONICAL.encode(payload)
 
 
 def entry_hash(
