@@ -3,7 +3,7 @@
 A :class:`RequestSink` takes one :class:`RequestRecord` and returns once it is durable, or raises
 :class:`RecordFailed` (the gateway then fails the request: fail closed). The store implementation
 puts ``exchange.request`` entries in the owner's hash-chained activity log: on a SQLite file
-through the gateway's request journal (durable at once, copied into the log as they come), else
+through the gateway's request journal (durable at once, copied into the log within 0.5 s), else
 by group commit (see :class:`ActivityRequestSink`).
 
 Records name the bot, binding, credential version, endpoint, result and latency; never key
@@ -202,8 +202,7 @@ class ActivityRequestSink:
                     batch = kept + batch
                     written = not batch or self._write(batch, journal)
                     kept = [] if written or journal is None else batch
-                    for flush in flushes:
-                        _settle_flush(flush, written)
+                    _settle([f.future for f in flushes], written, _NOT_COPIED)
                     if stop or kept or not self._items:
                         break
                 delay = 0.0 if not kept else min(max(delay * 2, 0.05), 2.0)
@@ -234,13 +233,7 @@ class ActivityRequestSink:
         """One transaction; journaled records carry the mark, waited-for ones are settled."""
         mark: JournalMark | None = (journal.name, batch[-1].end) if journal is not None else None
         written = _append(self._writer, batch, mark)
-        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
-        for taken in batch:
-            if taken.future is not None:
-                by_loop.setdefault(taken.future.get_loop(), []).append(taken.future)
-        for loop, futures in by_loop.items():  # wake each waiting loop once for the whole batch
-            with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits any more
-                loop.call_soon_threadsafe(_resolve, futures, written)
+        _settle([t.future for t in batch if t.future is not None], written, _NOT_WRITTEN)
         return written
 
     def _copy_orphans(self, directory: Path, skip: str | None) -> None:
@@ -366,24 +359,25 @@ def _parsed(fields: dict[str, Any], end: int) -> _Taken | None:
         return None
 
 
-def _resolve(futures: Sequence[asyncio.Future[None]], written: bool) -> None:
+_NOT_WRITTEN = "the activity record could not be written"
+_NOT_COPIED = "records are not in the activity log yet; they are kept"
+
+
+def _settle(futures: Sequence[asyncio.Future[None]], written: bool, failure: str) -> None:
+    """From the writer thread: settle ``futures``, waking each waiting loop once for all of them."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for future in futures:
+        by_loop.setdefault(future.get_loop(), []).append(future)
+    for loop, waiting in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(_resolve, waiting, written, failure)
+
+
+def _resolve(futures: Sequence[asyncio.Future[None]], written: bool, failure: str) -> None:
     for future in futures:
         if future.done():  # its waiter was cancelled
             continue
         if written:
             future.set_result(None)
         else:
-            future.set_exception(RecordFailed("the activity record could not be written"))
-
-
-def _settle_flush(flush: _Flush, written: bool) -> None:
-    def settle() -> None:
-        if flush.future.done():
-            return
-        if written:
-            flush.future.set_result(None)
-        else:
-            flush.future.set_exception(RecordFailed("records are not in the activity log yet; they are kept"))
-
-    with contextlib.suppress(RuntimeError):
-        flush.future.get_loop().call_soon_threadsafe(settle)
+            future.set_exception(RecordFailed(failure))

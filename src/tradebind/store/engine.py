@@ -105,9 +105,9 @@ class Store:
     def write_turn(self) -> AbstractContextManager[object]:
         """This process's turn to write, held around a whole write transaction (SQLite only;
         PostgreSQL locks rows, so there it is a no-op). Raises :class:`StoreBusy` after
-        ``WRITE_WAIT_S``. Every write
-        of the store takes it; a writer on a connection of its own (:meth:`dedicated_writer`,
-        :meth:`sqlite_file_connection`) takes it around each of its transactions."""
+        ``WRITE_WAIT_S``. Every write of the store takes it; a writer on a connection of its own
+        (:meth:`dedicated_writer`, :meth:`sqlite_file_connection`) takes it around each of its
+        transactions."""
         if self._write_turn is None:
             return nullcontext()
         return _turn(self._write_turn)
@@ -136,7 +136,7 @@ class Store:
         SQLAlchemy's per-statement work; None unless the store is a SQLite file. The caller
         closes it, uses it from one thread at a time, and holds :meth:`write_turn` around writes.
         """
-        path = _sqlite_file(self.engine.url)
+        path = self.sqlite_file
         if path is None:
             return None
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)

@@ -41,7 +41,7 @@ class Connected:
     account: str
     api_key: str
     credential_id: str
-    secret: str = field(default="", repr=False)  # the key's secret, for leak scans
+    secret: str = field(repr=False)  # the key's secret, for leak scans
 
 
 @dataclass
