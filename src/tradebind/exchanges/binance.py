@@ -97,6 +97,8 @@ class BinanceAdapter(ExchangeAdapter):
     sandbox_demo_path = DEMO_PATHS["binance"]
     # While resolving -2015: the egress address the key was accepted from ("" none; None not tried).
     _accepted_from: str | None = None
+    # The spot account information while a request for it is in flight (see _spot_account).
+    _account_read: asyncio.Future[Any] | None = None
 
     @classmethod
     def sandbox_api_urls(cls, base_url: str) -> dict[str, str]:
@@ -185,9 +187,7 @@ class BinanceAdapter(ExchangeAdapter):
         """The key's account id, or None when the call fails, e.g. for a key that may not read
         the account (the permissions themselves are judged from apiRestrictions, not from it)."""
         try:
-            account = await self.call(
-                "GET /api/v3/account", self.client.privateGetAccount, {"omitZeroBalances": "true"}
-            )
+            account = await self._spot_account()
         except CallFailed:
             return None
         uid = account.get("uid")
@@ -195,9 +195,7 @@ class BinanceAdapter(ExchangeAdapter):
 
     async def trading_figures(self, market: Market) -> dict[str, Figures]:
         if market is Market.SPOT:
-            account = await self.call(
-                "GET /api/v3/account", self.client.privateGetAccount, {"omitZeroBalances": "true"}
-            )
+            account = await self._spot_account()
             figures = {}
             for b in account.get("balances", []):
                 free, locked = decimal(b.get("free")), decimal(b.get("locked"))
@@ -218,6 +216,26 @@ class BinanceAdapter(ExchangeAdapter):
             for a in account.get("assets", [])
             if decimal(a.get("walletBalance")) or decimal(a.get("unrealizedProfit"))
         }
+
+    async def _spot_account(self) -> Any:
+        """``GET /api/v3/account``; callers while it is in flight share its answer or failure.
+
+        The check asks it for the account's uid (:meth:`key_facts`) and for the balances
+        (:meth:`trading_figures`) at once, and Binance charges 20 weight per request: one is sent.
+        Nothing is kept once it is answered, so every later caller gets a fresh read."""
+        pending = self._account_read
+        if pending is None:
+            call = self.call("GET /api/v3/account", self.client.privateGetAccount, {"omitZeroBalances": "true"})
+            pending = self._account_read = asyncio.ensure_future(call)
+            pending.add_done_callback(self._account_answered)
+        # Shielded: a caller that is cancelled does not cancel the request the others wait for.
+        return await asyncio.shield(pending)
+
+    def _account_answered(self, answered: asyncio.Future[Any]) -> None:
+        if self._account_read is answered:
+            self._account_read = None
+        if not answered.cancelled():
+            answered.exception()  # retrieved here: every caller may have been cancelled meanwhile
 
     async def funding_holdings(self) -> dict[str, Decimal]:
         rows = await self.call("POST /sapi/v1/asset/get-funding-asset", self.client.sapiPostAssetGetFundingAsset)

@@ -28,7 +28,7 @@ from ..store import activity
 from ..store.activity_writer import ActivityWriter, JournalMark
 from ..store.engine import Store
 from ..store.tables import utcnow
-from .request_journal import RequestJournal, journal_directory, orphans
+from .request_journal import RequestJournal, any_journal, journal_directory, journal_exists, orphans
 
 __all__ = ["ActivityRequestSink", "CopyTiming", "RecordFailed", "RequestRecord", "RequestSink"]
 
@@ -101,7 +101,8 @@ class ActivityRequestSink:
     database refuses (a long lock, an error), it tries again with back-off, and the records wait in
     the journal meanwhile. At :meth:`close` a fully copied journal is removed. A journal left behind
     (the process was killed, or the database was unwritable at close) is copied from its mark by the
-    next sink on the same database, before its own records, when that sink opens its own journal.
+    next sink on the same database, before its own records: as soon as that sink is made if a
+    journal is there, else at its first record (a mark whose journal is gone is dropped then too).
     Durability is the log's own on SQLite: its commits use ``synchronous=NORMAL`` under WAL (SQLite
     docs, pragma.html#pragma_synchronous and wal.html), so a committed record, like a journaled one,
     survives a crash of the process or of the service but may be lost to a power loss or an OS
@@ -129,6 +130,8 @@ class ActivityRequestSink:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._closed = False
+        if self._directory is not None and any_journal(self._directory):
+            self._start()  # a gateway that ended left its journal: copy it now, not at our first record
 
     async def record(self, entry: RequestRecord) -> None:
         if self._closed:
@@ -139,13 +142,15 @@ class ActivityRequestSink:
             await future
             return
         at = utcnow()
+        opened = self._journal is None
         try:
             journal = self._journal or self._open_journal(self._directory)
             end = journal.append(_fields(entry, at))
         except OSError as exc:
             log.warning("request record not written to the journal: %s", type(exc).__name__)
             raise RecordFailed("the activity record could not be written") from None
-        self._to_thread(_Taken(entry, at, end), wake=False)
+        # The first record wakes the thread, which then looks at the journal every _TICK_S.
+        self._to_thread(_Taken(entry, at, end), wake=opened)
 
     async def flush(self) -> None:
         if self._thread is None:
@@ -175,25 +180,29 @@ class ActivityRequestSink:
         if wake:
             self._wake.set()
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="tradebind-records", daemon=True)
-            self._thread.start()
+            self._start()
+
+    def _start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="tradebind-records", daemon=True)
+        self._thread.start()
 
     # -- the writer thread ----------------------------------------------------------------------
 
     def _run(self) -> None:
         """Batches until the closing marker; journaled records that fail stay and are retried."""
-        journal = self._journal
         kept: list[_Taken] = []  # journaled records not yet in the log (their copy failed)
         delay = 0.0
         timing = CopyTiming()
         try:
             if self._directory is not None:
-                self._copy_orphans(self._directory, skip=journal.name if journal else None)
+                self._copy_orphans(self._directory)
             while True:
-                # Records waited for, flushes and closing wake the thread; journaled records are
-                # looked at every _TICK_S and copied when CopyTiming says.
-                woken = self._wake.wait(delay or (_TICK_S if journal is not None else None))
+                # Records waited for, flushes, closing and the journal's first record wake the
+                # thread; journaled records are looked at every _TICK_S and copied when
+                # CopyTiming says. The journal is opened on the loop at the first record.
+                woken = self._wake.wait(delay or (_TICK_S if self._journal is not None else None))
                 self._wake.clear()
+                journal = self._journal  # read after the wait: set before any record it holds is queued
                 if not (woken or delay or timing.due(len(self._items), time.monotonic())):
                     continue
                 stop = False
@@ -210,8 +219,8 @@ class ActivityRequestSink:
                     return
         finally:
             self._writer.close()
-            if journal is not None:
-                self._end_journal(journal, copied=not kept)
+            if self._journal is not None:
+                self._end_journal(self._journal, copied=not kept)
 
     def _gather(self) -> tuple[list[_Taken], list[_Flush], bool]:
         """What has come, up to a flush marker (its records first), the closing marker or
@@ -236,12 +245,17 @@ class ActivityRequestSink:
         _settle([t.future for t in batch if t.future is not None], written, _NOT_WRITTEN)
         return written
 
-    def _copy_orphans(self, directory: Path, skip: str | None) -> None:
-        """Copy the journals other gateways left behind, from their marks, then remove them."""
+    def _copy_orphans(self, directory: Path) -> None:
+        """Copy the journals other gateways left behind, from their marks, then remove them; drop
+        the marks of journals that are gone (a crash between removing a journal and its mark)."""
+        # Marks first, files after: a live journal's file exists from before its first mark until
+        # all of it is copied, so a mark read here whose file is missing below is done with.
+        try:
+            marked = self._writer.marked()
+        except Exception as exc:  # the sweep waits for the next sink; the orphans are still copied
+            log.warning("request journal marks not read (%s)", type(exc).__name__)
+            marked = []
         for orphan in orphans(directory):
-            if orphan.name == skip:
-                orphan.release()
-                continue
             try:
                 batch: list[_Taken] = []
                 for fields, end in orphan.lines(self._writer.copied(orphan.name)):
@@ -260,6 +274,10 @@ class ActivityRequestSink:
                 log.warning("request journal %s not copied (%s); kept for later", orphan.name, type(exc).__name__)
             finally:
                 orphan.release()
+        gone = [name for name in marked if not journal_exists(directory, name)]
+        if gone:
+            with contextlib.suppress(Exception):  # harmless if left: the next sink tries again
+                self._writer.forget(*gone)
 
     def _end_journal(self, journal: RequestJournal, *, copied: bool) -> None:
         if not copied:

@@ -32,7 +32,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["OrphanJournal", "RequestJournal", "journal_directory", "orphans"]
+__all__ = ["OrphanJournal", "RequestJournal", "any_journal", "journal_directory", "journal_exists", "orphans"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,16 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 def journal_directory(sqlite_file: Path) -> Path:
     """Where the journals of gateways writing to ``sqlite_file`` live."""
     return sqlite_file.with_name(sqlite_file.name + "-requests")
+
+
+def journal_exists(directory: Path, name: str) -> bool:
+    """Whether journal ``name`` (live or left behind) is still in ``directory``."""
+    return (directory / (name + _SUFFIX)).exists()
+
+
+def any_journal(directory: Path) -> bool:
+    """Whether ``directory`` holds any journal (one may have been left behind)."""
+    return directory.is_dir() and any(directory.glob("*" + _SUFFIX))
 
 
 class RequestJournal:

@@ -289,7 +289,7 @@ class GatewayService:
 
         async def fetch() -> list[OrderResult]:
             orders = await self._read(
-                call, lambda s: s.client.fetch_open_orders(symbol, None, None, _type(s, market)), read
+                call, lambda s: s.client.fetch_open_orders(symbol, None, None, _type_of(market)), read
             )
             mine = [o for o in orders if market_of(str(o.get("symbol"))) is market]
             return [order_result(o, size=self._size(exchange, str(o.get("symbol")))) for o in mine]
@@ -725,12 +725,8 @@ class _Predicate:
         return outcome is not None and outcome.failed and self._predicate(outcome.exception())
 
 
-def _type(session: VenueSession, market: Market) -> dict[str, Any]:
-    """ccxt params selecting the market's account for calls without a symbol."""
-    return _type_of(market)
-
-
 def _type_of(market: Market) -> dict[str, Any]:
+    """ccxt params selecting the market's account for calls without a symbol."""
     if market is Market.SPOT:
         return {"type": "spot"}
     return {"type": "swap", "subType": "linear"}

@@ -19,7 +19,7 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, delete, insert, update
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
@@ -78,10 +78,15 @@ class ActivityWriter:
             found = session.get(RequestJournalRow, journal)
             return found.copied if found is not None else 0
 
-    def forget(self, journal: str) -> None:
-        """Drop ``journal``'s mark (the journal file is gone: nothing will copy it again)."""
+    def marked(self) -> list[str]:
+        """The journals with a copy mark."""
+        with self._store.read() as session:
+            return list(session.scalars(select(RequestJournalRow.name)))
+
+    def forget(self, *journals: str) -> None:
+        """Drop the marks of ``journals`` (their files are gone: nothing will copy them again)."""
         with self._store.write() as session:
-            session.execute(delete(RequestJournalRow).where(RequestJournalRow.name == journal))
+            session.execute(delete(RequestJournalRow).where(RequestJournalRow.name.in_(journals)))
 
     def close(self) -> None:
         if self._sqlite is not None:

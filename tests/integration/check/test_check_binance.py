@@ -10,6 +10,7 @@ advance (the ``EXPIRES_SOON`` warning below).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -60,6 +61,17 @@ async def test_trading_authority_expiring_soon_warns_with_the_date(sandbox, cont
     assert report.decision.verdict is Verdict.CONNECTED_WITH_WARNINGS
     assert codes(report) == ["EXPIRES_SOON"]
     assert f"expires on {expires:%Y-%m-%d}" in report.decision.fix
+
+
+async def test_a_connected_check_reads_the_spot_account_once(sandbox, control, account, market):
+    # Its uid and (on spot) its balances come from one request: Binance charges 20 weight each.
+    creds = trading_key(control, "binance", market, account)
+    fund(control, "binance", market, account, "100")
+    report = await check(sandbox.url, "binance", market, creds)
+    assert report.decision.verdict is Verdict.CONNECTED
+    assert [e.call for e in report.evidence].count("GET /api/v3/account") == 1
+    assert report.balance is not None
+    assert report.balance.total.available == Decimal("100")
 
 
 async def test_key_a_year_old_warns(sandbox, control, account, market):

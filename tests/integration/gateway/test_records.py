@@ -1,7 +1,8 @@
 """The request-record sink on SQLite and PostgreSQL: chain integrity and order, fail closed, the
 writer's connection settings kept to itself; on a SQLite file, the request journal: records never
 wait for the database, reach the log once it takes them, survive a killed process exactly once,
-are never taken from a live gateway, fail closed when the journal cannot be written, and keep the
+are never taken from a live gateway, are copied as soon as the next sink is made, leave no
+mark behind whose journal is gone, fail closed when the journal cannot be written, and keep the
 write-ahead log small."""
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from tests.integration.store.support import BACKENDS, database
 from tradebind.gateway.records import ActivityRequestSink, RecordFailed, RequestRecord
 from tradebind.store import OwnerDirectory, Store
 from tradebind.store.activity import ActivityRepository, verify
+from tradebind.store.gateway_tables import RequestJournalRow
 
 
 @pytest.fixture(params=BACKENDS)
@@ -197,9 +199,13 @@ async def test_records_of_a_killed_gateway_reach_the_log_exactly_once(sqlite_sto
     (journal,) = (tmp_path / "records.sqlite3-requests").iterdir()
     with journal.open("ab") as f:
         f.write(b'{"at":"2026-11-22T')  # a torn last line, as a power loss can leave: not a record
-    # The next gateway copies what the killed one had not, from its mark, before its own records.
+    # The next gateway copies what the killed one had not, from its mark, as soon as it is made
+    # (a worker restarted with no bot running yet still shows them), before its own records.
     sink = ActivityRequestSink(sqlite_store)
     try:
+        await sink.flush()
+        assert _logged(sqlite_store, alice) == list(range(10))
+        assert list((tmp_path / "records.sqlite3-requests").iterdir()) == []
         await sink.record(_record(alice, 10))
     finally:
         await sink.close()
@@ -226,6 +232,30 @@ async def test_the_journal_of_a_live_gateway_is_never_taken_by_another(sqlite_st
     await first.close()
     assert sorted(_logged(sqlite_store, alice)) == [0, 1, 2, 3, 4]
     assert verify(sqlite_store) == (6, None)
+
+
+async def test_a_mark_whose_journal_is_gone_is_dropped_and_live_journals_keep_theirs(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    alice = OwnerDirectory(sqlite_store).create("alice").id
+    live = ActivityRequestSink(sqlite_store)
+    await live.record(_record(alice, 0))
+    await live.flush()  # its mark is stored
+    with sqlite_store.write() as session:  # as a crash between removing a journal and its mark leaves
+        session.add(RequestJournalRow(name="f" * 32, copied=120))
+    second = ActivityRequestSink(sqlite_store)
+    try:
+        await second.record(_record(alice, 1))
+        await second.flush()
+        with sqlite_store.read() as session:
+            marks = set(session.scalars(select(RequestJournalRow.name)))
+        journals = {p.name.removesuffix(".jsonl") for p in (tmp_path / "records.sqlite3-requests").iterdir()}
+        assert len(journals) == 2
+        assert marks == journals  # the gone one's mark dropped, both live ones kept
+    finally:
+        await second.close()
+        await live.close()
+    assert _logged(sqlite_store, alice) == [0, 1]
 
 
 _FULL_DISK_CHILD = """
