@@ -9,6 +9,11 @@ new adapter (a new ccxt client and connection, as the CLI and the web page make 
 What is timed is ``open_adapter`` + ``run_check`` + ``close``: clock read, then status, key rights,
 trading balance, Funding balance (and Binance's trade probe) concurrently, then prices. The target
 is a check under 1 s against the sandbox.
+
+Per exchange also *spot + futures*: the web's check of one key for both markets
+(``KeyService.check``, as adding a key for both does; the two checks run at once on clients of
+their own), one account per run with both rights and both trading wallets funded; timed until both
+reports are ready and both clients closed.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
 from tests.support.control import Control
 
@@ -26,7 +33,11 @@ from tradebind.domain.verdicts import Verdict
 from tradebind.exchanges.base import ApiCredentials, Endpoint
 from tradebind.exchanges.registry import ADAPTERS, open_adapter
 from tradebind.sandbox.server import SandboxProcess
+from tradebind.store import OwnerDirectory, Store
+from tradebind.vault import EnvelopeVault, LocalFileKekProvider
 from tradebind.vault.api import SecretValue
+from tradebind.web.context import WebContext
+from tradebind.web.keys import KeyService
 
 PASSPHRASE = "Bench-Pass-1"
 TRADING_WALLET: dict[str, dict[Market, str]] = {
@@ -41,13 +52,15 @@ TRADE_RIGHTS = {
 }
 
 
-def _setup(control: Control, exchange: str, market: Market, run: int) -> ApiCredentials:
+def _setup(control: Control, exchange: str, markets: list[Market], run: int) -> ApiCredentials:
     # One account per run: OKX allows account/config 5 times per 2 s per user, and every check
     # reads it; a check is one user's, so runs are different users.
-    account = f"bench-{exchange}-{market.value}-{run}"
+    account = f"bench-{exchange}-{'-'.join(m.value for m in markets)}-{run}"
     extra = {"passphrase": PASSPHRASE} if exchange == "okx" else {}
-    created = control.create_key(exchange, account, TRADE_RIGHTS[exchange][market], ips=["127.0.0.1"], **extra)
-    control.deposit(exchange, account, TRADING_WALLET[exchange][market], "USDT", "1000")
+    rights = sorted({right for m in markets for right in TRADE_RIGHTS[exchange][m]})
+    created = control.create_key(exchange, account, rights, ips=["127.0.0.1"], **extra)
+    for wallet in {TRADING_WALLET[exchange][m] for m in markets}:
+        control.deposit(exchange, account, wallet, "USDT", "1000")
     control.deposit(exchange, account, "funding", "USDT", "50")
     phrase = SecretValue(PASSPHRASE) if extra else None
     return ApiCredentials(SecretValue(created["api_key"]), SecretValue(created["secret"]), phrase)
@@ -71,10 +84,31 @@ async def _measure(
     return to_report, total
 
 
-def _row(exchange: str, market: Market, what: str, timings: list[float]) -> str:
+def _both(url: str, exchange: str, keys: list[ApiCredentials], data: Path) -> list[float]:
+    """Per run: ms for the web's check of one key for Spot and Futures (as adding it for both
+    does), clients closed."""
+    store = Store.open(f"sqlite:///{data / (exchange + '.sqlite3')}")
+    try:
+        owner = OwnerDirectory(store).create("bench").id
+        vault = EnvelopeVault(LocalFileKekProvider(data / "bench.kek"))
+        keys_of = KeyService(WebContext(store, vault, endpoint=Endpoint(sandbox_url=url)), owner)
+        total = []
+        for creds in keys:
+            started = time.perf_counter()
+            reports = keys_of.check(exchange, creds, list(Market))
+            total.append((time.perf_counter() - started) * 1000)
+            verdicts = [r["verdict"] for r in reports]
+            if verdicts != [Verdict.CONNECTED.value] * len(reports):
+                raise SystemExit(f"{exchange} spot + futures: expected CONNECTED twice, got {verdicts}")
+        return total
+    finally:
+        store.close()
+
+
+def _row(exchange: str, market: str, what: str, timings: list[float]) -> str:
     p95 = statistics.quantiles(timings, n=20, method="inclusive")[18] if len(timings) > 1 else timings[0]
     median = statistics.median(timings)
-    return f"| {exchange} | {market.value} | {what} | {len(timings)} | {median:.1f} | {p95:.1f} | {max(timings):.1f} |"
+    return f"| {exchange} | {market} | {what} | {len(timings)} | {median:.1f} | {p95:.1f} | {max(timings):.1f} |"
 
 
 def main() -> None:
@@ -85,14 +119,17 @@ def main() -> None:
     exchanges = args.exchange or list(ADAPTERS)
     print("| exchange | market | until | runs | median ms | p95 ms | max ms |")
     print("|---|---|---|---:|---:|---:|---:|")
-    with SandboxProcess("--seed", "1") as sandbox:
+    with SandboxProcess("--seed", "1") as sandbox, tempfile.TemporaryDirectory() as tmp:
         control = Control(sandbox.url)
         for exchange in exchanges:
             for market in Market:
-                keys = [_setup(control, exchange, market, run) for run in range(args.runs)]
+                keys = [_setup(control, exchange, [market], run) for run in range(args.runs)]
                 to_report, total = asyncio.run(_measure(sandbox.url, exchange, market, keys))
-                print(_row(exchange, market, "report", to_report))
-                print(_row(exchange, market, "closed", total))
+                print(_row(exchange, market.value, "report", to_report))
+                print(_row(exchange, market.value, "closed", total))
+            keys = [_setup(control, exchange, list(Market), run) for run in range(args.runs)]
+            both = _both(sandbox.url, exchange, keys, Path(tmp))
+            print(_row(exchange, "spot + futures", "web check, closed", both))
 
 
 if __name__ == "__main__":

@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 import requests
 
+from tests.integration.check.support import fund
 from tests.integration.web.support import ELSEWHERE, funded, paste
 from tests.support.control import Control
 from tests.support.web import User, new_user
+from tradebind.domain.market import Market
 from tradebind.store import BindingRepository, BotRepository
 from tradebind.store import engine as store_engine
 from tradebind.store.tables import utcnow
@@ -46,6 +48,28 @@ def test_a_good_key_is_saved_connected_with_its_balance(
     detail = alice.api.call("GET", f"/bindings/{item['binding_id']}").json()
     assert detail["last_report"]["verdict"] == "CONNECTED"
     assert detail["bot_names"] == []
+
+
+def test_a_key_for_spot_and_futures_is_checked_for_each_with_its_own_calls(
+    web: WebServer, alice: User, control: Control, account: str
+) -> None:
+    # The two checks run at once, each on a client of its own: each report has its market's
+    # balance and only its own calls, in the order the markets were given.
+    fund(control, "binance", Market.SPOT, account, "1500")
+    fund(control, "binance", Market.FUTURES, account, "700")
+    r = add(alice, paste(control, "binance", account, ["read", "spot", "futures"]), ["futures", "spot"])
+    assert r.status_code == 201, r.text
+    futures, spot = r.json()["reports"]
+    assert (futures["market"], spot["market"]) == ("futures", "spot")
+    assert futures["report"]["balance"]["total"]["available"] == "700"
+    assert spot["report"]["balance"]["total"]["available"] == "1500"
+    futures_calls = [e["call"] for e in futures["report"]["evidence"]]
+    spot_calls = [e["call"] for e in spot["report"]["evidence"]]
+    assert any("/fapi/" in c for c in futures_calls)
+    assert not any("/fapi/" in c for c in spot_calls)
+    assert spot_calls.count("GET /api/v3/account") == 1
+    listed = alice.api.call("GET", "/keys").json()
+    assert sorted((k["market"], k["available"]) for k in listed) == [("futures", "700"), ("spot", "1500")]
 
 
 def test_refused_keys_are_not_saved_and_say_why(web: WebServer, alice: User, control: Control, account: str) -> None:
