@@ -59,6 +59,7 @@ def _run(host: str, port: int, sandbox_url: str | None, secure_cookies: bool | N
         config = uvicorn.Config(create_app(ctx), host=host, port=port, log_level="warning", access_log=False)
         ForegroundServer(config).run()
     finally:
+        ctx.exchanges.stop()
         ctx.store.close()
 
 

@@ -167,6 +167,7 @@ class ExchangeAdapter(abc.ABC):
         self.key_id_masked = credentials.key_id_masked
         self._credentials = credentials
         self._session: aiohttp.ClientSession | None = None
+        self._closed = False
         # The environment that accepted the key (other_environment_accepts_key), once probed.
         self._environment_probed = False
         self._accepting_environment: OtherEnvironment | None = None
@@ -202,6 +203,12 @@ class ExchangeAdapter(abc.ABC):
         await self.client.close()
         if self._session is not None:
             await self._session.close()
+        self._closed = True
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has finished (ccxt's close waits 250 ms before it returns)."""
+        return self._closed
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(endpoint={self.endpoint!r})"

@@ -15,6 +15,7 @@ from tradebind.domain.policy import CheckPolicy
 from tradebind.exchanges.base import Endpoint
 from tradebind.store import Store
 from tradebind.vault.api import Vault
+from tradebind.web.exchange_loop import ExchangeLoop
 from tradebind.web.health import ExchangeHealth
 from tradebind.web.keylist_cache import KeyListCache
 from tradebind.web.throttle import LoginThrottle
@@ -42,4 +43,6 @@ class WebContext:
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     health: ExchangeHealth = field(default_factory=ExchangeHealth)
     key_lists: KeyListCache = field(default_factory=KeyListCache)
+    # Where checks talk to the exchanges; whoever ends the app stops it (WebServer, the web command).
+    exchanges: ExchangeLoop = field(default_factory=ExchangeLoop)
     sandbox_pages_url: str | None = None

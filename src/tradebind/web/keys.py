@@ -95,20 +95,23 @@ class KeyService:
         order given, and record the exchange's health.
 
         The markets are checked at once, each on a client of its own (a report's evidence is its
-        client's): a key for Spot and Futures takes one check's time, and one client close, whose
-        250 ms wait (ccxt's ``timeout_on_exit``, for TLS connections to shut down before the loop
-        ends) is most of a check against the sandbox."""
+        client's), on the app's :class:`~tradebind.web.exchange_loop.ExchangeLoop`: a key for Spot
+        and Futures takes one check's time, and the clients close after the answer, in the
+        background (their close waits 250 ms, most of a check against the sandbox)."""
 
         async def one(market: Market) -> dict[str, Any]:
-            async with open_adapter(exchange, credentials, self._ctx.endpoint) as adapter:
+            adapter = open_adapter(exchange, credentials, self._ctx.endpoint)
+            try:
                 report = await run_check(adapter, market, self._ctx.policy)
+            finally:
+                self._ctx.exchanges.close_later(adapter)
             self._ctx.health.record(exchange, report.decision.verdict)
             return report.to_json()
 
         async def run() -> list[dict[str, Any]]:
             return list(await asyncio.gather(*(one(m) for m in markets)))
 
-        return asyncio.run(run())
+        return self._ctx.exchanges.run(run())
 
     @staticmethod
     def _api_credentials(material: KeyMaterial) -> ApiCredentials:

@@ -98,6 +98,7 @@ class WebServer:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=30)
+        self.ctx.exchanges.stop()
 
     def __enter__(self) -> WebServer:
         return self.start()
