@@ -148,7 +148,7 @@ class ActivityRequestSink:
             end = journal.append(_fields(entry, at))
         except OSError as exc:
             log.warning("request record not written to the journal: %s", type(exc).__name__)
-            raise RecordFailed("the activity record could not be written") from None
+            raise RecordFailed(_NOT_WRITTEN) from None
         # The first record wakes the thread, which then looks at the journal every _TICK_S.
         self._to_thread(_Taken(entry, at, end), wake=opened)
 

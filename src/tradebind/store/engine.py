@@ -113,13 +113,9 @@ class Store:
         return _turn(self._write_turn)
 
     @property
-    def is_sqlite_file(self) -> bool:
-        """Whether the store is a SQLite file (what :meth:`sqlite_file_connection` needs)."""
-        return self.sqlite_file is not None
-
-    @property
     def sqlite_file(self) -> Path | None:
-        """The store's SQLite file; None for PostgreSQL or SQLite in memory."""
+        """The store's SQLite file (what :meth:`sqlite_file_connection` needs); None for
+        PostgreSQL or SQLite in memory."""
         return _sqlite_file(self.engine.url)
 
     def dedicated_writer(self) -> Connection:
