@@ -81,6 +81,9 @@ class CountingSink:
             self.requests.append((entry.sent_at, entry.binding_id, entry.bot_id, entry.version))
         await self.inner.record(entry)
 
+    async def sent(self, owner_id: str, binding_id: str, client_order_id: str) -> bool:
+        return await self.inner.sent(owner_id, binding_id, client_order_id)
+
     async def flush(self) -> None:
         await self.inner.flush()
 

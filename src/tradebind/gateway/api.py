@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from ..domain.verdicts import Verdict
 from ..store.errors import NotFound
@@ -59,9 +59,9 @@ class OrderIntent:
     reduce_only: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class OrderResult:
-    """An order as the exchange reports it."""
+class OrderResult(NamedTuple):
+    """An order as the exchange reports it. A named tuple: immutable, and made for every order
+    request, where a frozen dataclass of eleven fields costs about three times as much."""
 
     client_order_id: str
     exchange_order_id: str

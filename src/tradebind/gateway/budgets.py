@@ -122,21 +122,22 @@ class InProcessBudget:
         return wait
 
     async def acquire(self, charges: Sequence[Charge]) -> None:
-        started = self._clock()
-        while True:
-            now = self._clock()
-            wait = self._wait_ms(charges, now)
-            if wait <= 0:
-                break
-            # A few ms past the boundary so the exchange, whose clock may lag ours slightly, has
-            # rolled over too.
-            await self._sleep((wait + 5) / 1000)
+        now = self._clock()
+        wait = self._wait_ms(charges, now)
+        if wait > 0:
+            started = now
+            while wait > 0:
+                # A few ms past the boundary so the exchange, whose clock may lag ours slightly,
+                # has rolled over too.
+                await self._sleep((wait + 5) / 1000)
+                now = self._clock()
+                wait = self._wait_ms(charges, now)
+            self._waited_ms += now - started
         for charge in charges:
             counter = self._counters[charge.key]
             counter.used += charge.cost
             if counter.start + counter.window_ms - now <= self._slack_ms:
                 counter.carried += charge.cost
-        self._waited_ms += self._clock() - started
 
     def observe(self, observations: Sequence[Observation]) -> None:
         now = int(self._clock())

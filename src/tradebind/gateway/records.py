@@ -18,17 +18,27 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from types import MappingProxyType
+from typing import Any, NamedTuple, Protocol
 
 from ..store import activity
 from ..store.activity_writer import ActivityWriter, JournalMark
+from ..store.binding_controls import BindingControls
 from ..store.engine import Store
-from ..store.tables import utcnow
-from .request_journal import RequestJournal, any_journal, journal_directory, journal_exists, orphans
+from ..store.errors import NotFound
+from ..store.sent_orders import SentEntry, SentOrderLookup
+from .request_journal import (
+    OrphanJournal,
+    RequestJournal,
+    any_journal,
+    journal_directory,
+    journal_exists,
+    orphans,
+)
 
 __all__ = ["ActivityRequestSink", "CopyTiming", "RecordFailed", "RequestRecord", "RequestSink"]
 
@@ -37,9 +47,11 @@ log = logging.getLogger(__name__)
 ACTION = "exchange.request"
 
 
-@dataclass(frozen=True, slots=True)
-class RequestRecord:
-    """One signed request and how it ended (``result``: ``"ok"`` or the verdict / failure)."""
+class RequestRecord(NamedTuple):
+    """One signed request and how it ended (``result``: ``"ok"`` or the verdict / failure).
+
+    A named tuple: one is made for every exchange request, and a frozen dataclass costs about
+    three times as much to make."""
 
     owner_id: str
     binding_id: str
@@ -49,7 +61,7 @@ class RequestRecord:
     endpoint: str  # the gateway operation and the exchange call, e.g. "place POST /api/v3/order"
     result: str
     latency_ms: int
-    details: Mapping[str, str] = field(default_factory=dict)
+    details: Mapping[str, str] = MappingProxyType({})
     # When the operation's exchange call was sent (epoch seconds; not stored: the log entry has
     # its own time). Lets a sink order requests around an event, e.g. a key replacement.
     sent_at: float | None = None
@@ -64,6 +76,13 @@ class RequestSink(Protocol):
         """Return once ``entry`` is durable; raise :class:`RecordFailed` otherwise."""
         ...
 
+    async def sent(self, owner_id: str, binding_id: str, client_order_id: str) -> bool:
+        """Journal that ``client_order_id`` is about to be sent on the owner's binding: True the
+        first time (it was never sent, so no look-up is needed), False if it was journaled before
+        (it may exist on the exchange). Raise :class:`RecordFailed` if it cannot be journaled
+        (then nothing may be sent), the store's ``NotFound`` if the owner has no such binding."""
+        ...
+
     async def flush(self) -> None:
         """Return once every entry recorded so far is in the activity log (where the cabinet
         shows it); raise :class:`RecordFailed` if some could not be copied there yet."""
@@ -72,15 +91,28 @@ class RequestSink(Protocol):
     async def close(self) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class _Taken:
-    """A record on its way to the log: journaled (``at`` and the journal's size after it), or
-    waited for by its request (``future``, settled once its batch commits or fails)."""
+class _Taken(NamedTuple):
+    """A record on its way to the log: journaled (``at``, epoch seconds, and the journal's size
+    after it), or waited for by its request (``future``, settled once its batch commits or fails)."""
 
     record: RequestRecord
-    at: datetime | None = None
+    at: float | None = None
     end: int = 0
     future: asyncio.Future[None] | None = None
+
+
+class _Sent(NamedTuple):
+    """A client order id journaled as about to be sent (``at``, epoch seconds, and the journal's
+    size after it), on its way to the sent-order table."""
+
+    owner_id: str
+    binding_id: str
+    client_order_id: str
+    at: float
+    end: int
+
+    def entry(self) -> SentEntry:
+        return SentEntry(self.owner_id, self.binding_id, self.client_order_id, datetime.fromtimestamp(self.at, UTC))
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,47 +123,68 @@ class _Flush:
 
 
 class ActivityRequestSink:
-    """Puts records in the store's activity log, from one writer thread, a transaction per batch.
+    """Puts records in the store's activity log, and sent order ids in the sent-order journal table,
+    from one writer thread, a transaction per batch.
 
     On a SQLite file (unless ``power_safe``) a record is durable once it is in the gateway's request
     journal (:mod:`.request_journal`): :meth:`record` appends one line to that file and returns, a
-    few microseconds on the event loop instead of a commit (0.2–0.4 ms). The writer thread copies
-    the journal's records into the log once they stop coming for a moment (20 ms) or within 0.5 s,
-    in order, many per transaction, each transaction carrying the journal's copy mark; if the
-    database refuses (a long lock, an error), it tries again with back-off, and the records wait in
-    the journal meanwhile. At :meth:`close` a fully copied journal is removed. A journal left behind
-    (the process was killed, or the database was unwritable at close) is copied from its mark by the
-    next sink on the same database, before its own records: as soon as that sink is made if a
-    journal is there, else at its first record (a mark whose journal is gone is dropped then too).
-    Durability is the log's own on SQLite: its commits use ``synchronous=NORMAL`` under WAL (SQLite
-    docs, pragma.html#pragma_synchronous and wal.html), so a committed record, like a journaled one,
-    survives a crash of the process or of the service but may be lost to a power loss or an OS
-    crash. Any later durable write (the sent-order journal, deals, keys: ``synchronous=FULL``)
-    fsyncs the log's commits made before it, and so a journaled record too once it has been
-    copied; a power loss within those 0.5 s may lose a record whose result a durable write used.
+    few microseconds on the event loop instead of a commit (0.2–0.4 ms). So does :meth:`sent`: an
+    order id is journaled with one line before the order leaves, instead of a synced commit on a
+    store thread before it (0.3–3 ms, and the thread switch), and is "sent before" from then on:
+    to this gateway at once (it keeps the ids not yet copied), to every other once copied. The
+    writer thread copies the journal's lines into the log and the sent-order table once they stop
+    coming for a moment (20 ms) or within 0.5 s, in order, many per transaction, each transaction
+    carrying the journal's copy mark; if the database refuses (a long lock, an error), it tries
+    again with back-off, and the lines wait in the journal meanwhile. At :meth:`close` a fully
+    copied journal is removed. A journal left behind (the process was killed, or the database was
+    unwritable at close) is copied from its mark by the next sink on the same database, before its
+    own lines: as soon as that sink is made if a journal is there (its :meth:`sent` waits for that
+    copy, and counts the ids of a journal it could not copy as sent), else at its first line (a
+    mark whose journal is gone is dropped then too); a live sink also looks for such journals
+    every 5 s. Durability is the log's own on SQLite: its commits use ``synchronous=NORMAL`` under
+    WAL (SQLite docs, pragma.html#pragma_synchronous and wal.html), so a committed line, like a
+    journaled one, survives a crash of the process or of the service but may be lost to a power
+    loss or an OS crash. Any later durable write (deals, keys: ``synchronous=FULL``) fsyncs the
+    log's commits made before it, and so a journaled line too once it has been copied; a power
+    loss within those 0.5 s may lose a record whose result a durable write used, or an order id
+    sent meanwhile. The caller's own record of the order, written durably before it asked (the
+    runner's ``pending`` order), is what finds such an order again, as after any crash: the
+    runner looks every pending order up by client id before it acts.
 
     Elsewhere (PostgreSQL, SQLite in memory) and with ``power_safe``, :meth:`record` waits for
     the commit of the batch holding its entry (group commit: N requests at once cost about one
     commit); if the commit fails, every record of that batch fails. ``power_safe`` commits with
     ``synchronous=FULL`` (an fsync per batch); PostgreSQL as configured (``synchronous_commit``).
+    There :meth:`sent` is :meth:`BindingControls.mark_sent
+    <tradebind.store.binding_controls.BindingControls.mark_sent>` on a thread: a synced commit
+    before the order leaves.
 
     Use from one event loop (the gateway's).
     """
 
     def __init__(self, store: Store, *, max_batch: int = 500, power_safe: bool = False) -> None:
+        self._store = store
         self._writer = ActivityWriter(store, fsync_each_commit=power_safe)
         sqlite_file = store.sqlite_file
         self._directory = journal_directory(sqlite_file) if sqlite_file is not None and not power_safe else None
         self._journal: RequestJournal | None = None
+        self._lookup = SentOrderLookup.open(store) if self._directory is not None else None
+        # (binding, client order id) journaled as sent but not in the sent-order table yet: this
+        # gateway's, and those of journals left behind that could not be copied. Set operations
+        # are atomic: the loop adds and reads, the writer thread adds and discards.
+        self._unsettled: set[tuple[str, str]] = set()
+        self._orphans_seen = threading.Event()  # journals left behind at the start: copied or counted
         self._max_batch = max_batch
-        # Handed to the writer thread (deque operations are atomic). Journaled records do not
+        # Handed to the writer thread (deque operations are atomic). Journaled lines do not
         # wake it (a request costs the loop no thread switch): it looks for them every _TICK_S.
-        self._items: collections.deque[_Taken | _Flush | None] = collections.deque()
+        self._items: collections.deque[_Taken | _Sent | _Flush | None] = collections.deque()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._closed = False
         if self._directory is not None and any_journal(self._directory):
             self._start()  # a gateway that ended left its journal: copy it now, not at our first record
+        else:
+            self._orphans_seen.set()
 
     async def record(self, entry: RequestRecord) -> None:
         if self._closed:
@@ -141,16 +194,26 @@ class ActivityRequestSink:
             self._to_thread(_Taken(entry, future=future))
             await future
             return
-        at = utcnow()
-        opened = self._journal is None
-        try:
-            journal = self._journal or self._open_journal(self._directory)
-            end = journal.append(_fields(entry, at))
-        except OSError as exc:
-            log.warning("request record not written to the journal: %s", type(exc).__name__)
-            raise RecordFailed(_NOT_WRITTEN) from None
-        # The first record wakes the thread, which then looks at the journal every _TICK_S.
-        self._to_thread(_Taken(entry, at, end), wake=opened)
+        at = time.time()
+        self._journaled(_fields(entry, at), lambda end: _Taken(entry, at, end))
+
+    async def sent(self, owner_id: str, binding_id: str, client_order_id: str) -> bool:
+        if self._closed:
+            raise RecordFailed("the order could not be journaled: the gateway is closing")
+        if self._directory is None or self._lookup is None:
+            return await asyncio.to_thread(self._mark_sent, owner_id, binding_id, client_order_id)
+        if not self._orphans_seen.is_set():  # only right after a start that found journals left behind
+            await asyncio.to_thread(self._orphans_seen.wait)
+        # This gateway's ids first, then the table: an id leaves the first only once it is in the
+        # second, so it is never missed between the two looks.
+        key = (binding_id, client_order_id)
+        if key in self._unsettled or self._lookup.journaled(binding_id, client_order_id):
+            return False
+        at = time.time()
+        line = {"at": at, "sent": client_order_id, "binding": binding_id, "owner": owner_id}
+        self._journaled(line, lambda end: _Sent(owner_id, binding_id, client_order_id, at, end))
+        self._unsettled.add(key)
+        return True
 
     async def flush(self) -> None:
         if self._thread is None:
@@ -160,22 +223,47 @@ class ActivityRequestSink:
         await future
 
     async def close(self) -> None:
-        """Copy or write the records in flight, then end the journal, connection and thread
+        """Copy or write the lines in flight, then end the journal, connections and thread
         (idempotent)."""
         if self._closed:
             return
         self._closed = True
+        if self._lookup is not None:
+            self._lookup.close()
         if self._thread is None:
             self._writer.close()
             return
         self._to_thread(None)
         await asyncio.to_thread(self._thread.join)
 
+    def _journaled(self, fields: dict[str, Any], item: Callable[[int], _Taken | _Sent]) -> None:
+        """Append ``fields`` to the journal and queue ``item(end)`` for the copy; RecordFailed if
+        the line could not be written (nothing of it is then in the journal)."""
+        assert self._directory is not None
+        opened = self._journal is None
+        try:
+            journal = self._journal or self._open_journal(self._directory)
+            end = journal.append(fields)
+        except OSError as exc:
+            log.warning("line not written to the request journal: %s", type(exc).__name__)
+            raise RecordFailed(_NOT_WRITTEN) from None
+        # The first line wakes the thread, which then looks at the journal every _TICK_S.
+        self._to_thread(item(end), wake=opened)
+
+    def _mark_sent(self, owner_id: str, binding_id: str, client_order_id: str) -> bool:
+        try:
+            return BindingControls(self._store, owner_id, actor="gateway").mark_sent(binding_id, client_order_id)
+        except NotFound:
+            raise
+        except Exception as exc:  # any database failure: not journaled, so not to be sent
+            log.warning("order id not journaled: %s", type(exc).__name__)
+            raise RecordFailed("the order could not be journaled") from None
+
     def _open_journal(self, directory: Path) -> RequestJournal:
         self._journal = RequestJournal(directory)
         return self._journal
 
-    def _to_thread(self, item: _Taken | _Flush | None, *, wake: bool = True) -> None:
+    def _to_thread(self, item: _Taken | _Sent | _Flush | None, *, wake: bool = True) -> None:
         self._items.append(item)
         if wake:
             self._wake.set()
@@ -189,21 +277,27 @@ class ActivityRequestSink:
     # -- the writer thread ----------------------------------------------------------------------
 
     def _run(self) -> None:
-        """Batches until the closing marker; journaled records that fail stay and are retried."""
-        kept: list[_Taken] = []  # journaled records not yet in the log (their copy failed)
+        """Batches until the closing marker; journaled lines that fail stay and are retried."""
+        kept: list[_Taken | _Sent] = []  # journaled lines not yet copied (their copy failed)
         delay = 0.0
         timing = CopyTiming()
+        swept = time.monotonic()
         try:
             if self._directory is not None:
-                self._copy_orphans(self._directory)
+                self._copy_orphans(self._directory, sweep_marks=True)
+            self._orphans_seen.set()
             while True:
-                # Records waited for, flushes, closing and the journal's first record wake the
-                # thread; journaled records are looked at every _TICK_S and copied when
-                # CopyTiming says. The journal is opened on the loop at the first record.
+                # Records waited for, flushes, closing and the journal's first line wake the
+                # thread; journaled lines are looked at every _TICK_S and copied when CopyTiming
+                # says. The journal is opened on the loop at the first line.
                 woken = self._wake.wait(delay or (_TICK_S if self._journal is not None else None))
                 self._wake.clear()
-                journal = self._journal  # read after the wait: set before any record it holds is queued
-                if not (woken or delay or timing.due(len(self._items), time.monotonic())):
+                journal = self._journal  # read after the wait: set before any line it holds is queued
+                now = time.monotonic()
+                if self._directory is not None and now - swept >= _SWEEP_S:
+                    swept = now
+                    self._copy_orphans(self._directory, sweep_marks=False)  # a gateway that died since
+                if not (woken or delay or timing.due(len(self._items), now)):
                     continue
                 stop = False
                 while True:  # everything that has come, in batches, unless a copy fails
@@ -218,14 +312,15 @@ class ActivityRequestSink:
                 if stop:
                     return
         finally:
+            self._orphans_seen.set()
             self._writer.close()
             if self._journal is not None:
                 self._end_journal(self._journal, copied=not kept)
 
-    def _gather(self) -> tuple[list[_Taken], list[_Flush], bool]:
-        """What has come, up to a flush marker (its records first), the closing marker or
-        ``max_batch`` records."""
-        batch: list[_Taken] = []
+    def _gather(self) -> tuple[list[_Taken | _Sent], list[_Flush], bool]:
+        """What has come, up to a flush marker (its lines first), the closing marker or
+        ``max_batch`` lines."""
+        batch: list[_Taken | _Sent] = []
         while len(batch) < self._max_batch:
             try:
                 item = self._items.popleft()
@@ -238,41 +333,55 @@ class ActivityRequestSink:
             batch.append(item)
         return batch, [], False
 
-    def _write(self, batch: Sequence[_Taken], journal: RequestJournal | None) -> bool:
-        """One transaction; journaled records carry the mark, waited-for ones are settled."""
+    def _write(self, batch: Sequence[_Taken | _Sent], journal: RequestJournal | None) -> bool:
+        """One transaction; journaled lines carry the mark, waited-for records are settled."""
         mark: JournalMark | None = (journal.name, batch[-1].end) if journal is not None else None
         written = _append(self._writer, batch, mark)
-        _settle([t.future for t in batch if t.future is not None], written, _NOT_WRITTEN)
+        if written:
+            self._unsettled.difference_update((s.binding_id, s.client_order_id) for s in batch if isinstance(s, _Sent))
+        _settle([t.future for t in batch if isinstance(t, _Taken) and t.future is not None], written, _NOT_WRITTEN)
         return written
 
-    def _copy_orphans(self, directory: Path) -> None:
-        """Copy the journals other gateways left behind, from their marks, then remove them; drop
-        the marks of journals that are gone (a crash between removing a journal and its mark)."""
+    def _copy_orphans(self, directory: Path, *, sweep_marks: bool) -> None:
+        """Copy the journals other gateways left behind, from their marks, then remove them; with
+        ``sweep_marks``, drop the marks of journals that are gone (a crash between removing a
+        journal and its mark). Their order ids count as sent from the moment they are read, before
+        the copy (which may wait for the database, or fail and be left for later)."""
         # Marks first, files after: a live journal's file exists from before its first mark until
         # all of it is copied, so a mark read here whose file is missing below is done with.
-        try:
-            marked = self._writer.marked()
-        except Exception as exc:  # the sweep waits for the next sink; the orphans are still copied
-            log.warning("request journal marks not read (%s)", type(exc).__name__)
-            marked = []
-        for orphan in orphans(directory):
+        marked: list[str] = []
+        if sweep_marks:
             try:
-                batch: list[_Taken] = []
-                for fields, end in orphan.lines(self._writer.copied(orphan.name)):
-                    taken = _parsed(fields, end)
-                    if taken is not None:
-                        batch.append(taken)
-                    if len(batch) >= self._max_batch:
-                        self._writer.append(_chains(batch), mark=(orphan.name, end))
-                        batch = []
-                if batch:
-                    self._writer.append(_chains(batch), mark=(orphan.name, batch[-1].end))
-                orphan.remove()
-                self._writer.forget(orphan.name)
-                log.info("request journal %s of an ended gateway copied into the activity log", orphan.name)
-            except Exception as exc:  # left for the next sink: its mark says how far it got
-                log.warning("request journal %s not copied (%s); kept for later", orphan.name, type(exc).__name__)
-            finally:
+                marked = self._writer.marked()
+            except Exception as exc:  # the sweep waits for the next sink; the orphans are still copied
+                log.warning("request journal marks not read (%s)", type(exc).__name__)
+        held = list(orphans(directory))  # each locked for us until released
+        try:
+            found: list[tuple[OrphanJournal, list[tuple[_Taken | _Sent | None, int]], set[tuple[str, str]]]] = []
+            for orphan in held:
+                try:
+                    lines = [(_parsed(f, end), end) for f, end in orphan.lines(self._writer.copied(orphan.name))]
+                except Exception as exc:  # left for a later sweep
+                    log.warning("request journal %s not read (%s); kept for later", orphan.name, type(exc).__name__)
+                    continue
+                sent = {(i.binding_id, i.client_order_id) for i, _ in lines if isinstance(i, _Sent)}
+                self._unsettled.update(sent)
+                found.append((orphan, lines, sent))
+            self._orphans_seen.set()
+            for orphan, lines, sent in found:
+                try:
+                    for start in range(0, len(lines), self._max_batch):
+                        chunk = lines[start : start + self._max_batch]
+                        items = [i for i, _ in chunk if i is not None]
+                        _write_or_raise(self._writer, items, mark=(orphan.name, chunk[-1][1]))
+                    orphan.remove()
+                    self._writer.forget(orphan.name)
+                    self._unsettled.difference_update(sent)
+                    log.info("request journal %s of an ended gateway copied into the activity log", orphan.name)
+                except Exception as exc:  # left for a later sweep: its mark says how far it got
+                    log.warning("request journal %s not copied (%s); kept for later", orphan.name, type(exc).__name__)
+        finally:
+            for orphan in held:
                 orphan.release()
         gone = [name for name in marked if not journal_exists(directory, name)]
         if gone:
@@ -309,17 +418,25 @@ class CopyTiming:
         return due
 
 
-_TICK_S = 0.02  # how often the writer thread looks at the journaled records
+_TICK_S = 0.02  # how often the writer thread looks at the journaled lines
+_SWEEP_S = 5.0  # how often a live sink looks for journals of gateways that ended
 
 
-def _append(writer: ActivityWriter, batch: Sequence[_Taken], mark: JournalMark | None) -> bool:
+def _append(writer: ActivityWriter, batch: Sequence[_Taken | _Sent], mark: JournalMark | None) -> bool:
     """One transaction, one chain append per owner; False if it failed (logged)."""
     try:
-        writer.append(_chains(batch), mark=mark)
+        _write_or_raise(writer, batch, mark=mark)
     except Exception as exc:  # any database failure: the batch is not in the log
-        log.warning("request records not written (%s entries): %s", len(batch), type(exc).__name__)
+        log.warning("request journal lines not copied (%s): %s", len(batch), type(exc).__name__)
         return False
     return True
+
+
+def _write_or_raise(writer: ActivityWriter, batch: Sequence[_Taken | _Sent], *, mark: JournalMark | None) -> None:
+    """One transaction: the batch's records by owner chain, its order ids, and ``mark``."""
+    records = [t for t in batch if isinstance(t, _Taken)]
+    sent = [s.entry() for s in batch if isinstance(s, _Sent)]
+    writer.append(_chains(records), mark=mark, sent=sent)
 
 
 def _chains(batch: Sequence[_Taken]) -> dict[str, list[activity.NewEntry]]:
@@ -335,16 +452,16 @@ def _chains(batch: Sequence[_Taken]) -> dict[str, list[activity.NewEntry]]:
                 credential_id=e.credential_id,
                 purpose=e.endpoint[:200],
                 details={"binding": e.binding_id, "version": e.version, "latency_ms": e.latency_ms, **e.details},
-                at=taken.at,
+                at=None if taken.at is None else datetime.fromtimestamp(taken.at, UTC),
             )
         )
     return chains
 
 
-def _fields(record: RequestRecord, at: datetime) -> dict[str, Any]:
-    """A record as a journal line."""
+def _fields(record: RequestRecord, at: float) -> dict[str, Any]:
+    """A record as a journal line (``at``: epoch seconds)."""
     return {
-        "at": at.isoformat(),
+        "at": at,
         "owner": record.owner_id,
         "binding": record.binding_id,
         "bot": record.bot_id,
@@ -357,9 +474,12 @@ def _fields(record: RequestRecord, at: datetime) -> dict[str, Any]:
     }
 
 
-def _parsed(fields: dict[str, Any], end: int) -> _Taken | None:
-    """A journal line as a record (None, logged, for a line that is not one)."""
+def _parsed(fields: dict[str, Any], end: int) -> _Taken | _Sent | None:
+    """A journal line as a record or a sent order id (None, logged, for a line that is neither)."""
     try:
+        if "sent" in fields:
+            binding, owner = str(fields["binding"]), str(fields["owner"])
+            return _Sent(owner, binding, str(fields["sent"]), _epoch(fields["at"]), end)
         record = RequestRecord(
             owner_id=str(fields["owner"]),
             binding_id=str(fields["binding"]),
@@ -371,10 +491,21 @@ def _parsed(fields: dict[str, Any], end: int) -> _Taken | None:
             latency_ms=int(fields["latency_ms"]),
             details={str(k): str(v) for k, v in dict(fields["details"]).items()},
         )
-        return _Taken(record, datetime.fromisoformat(str(fields["at"])), end)
+        return _Taken(record, _epoch(fields["at"]), end)
     except (KeyError, TypeError, ValueError):
-        log.warning("a request journal line that is not a record skipped")
+        log.warning("a request journal line that is neither a record nor an order id skipped")
         return None
+
+
+def _epoch(at: object) -> float:
+    """A journal line's time: epoch seconds, or ISO 8601 text as journals of earlier versions
+    wrote it (one may be left behind by a gateway that was killed before an upgrade)."""
+    if isinstance(at, int | float) and not isinstance(at, bool):
+        return float(at)
+    moment = datetime.fromisoformat(str(at))
+    if moment.tzinfo is None:
+        raise ValueError("a journal time without its zone")
+    return moment.timestamp()
 
 
 _NOT_WRITTEN = "the activity record could not be written"

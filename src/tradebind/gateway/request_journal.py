@@ -24,7 +24,6 @@ removes it. A torn last line (a write cut short by a power loss or a full disk) 
 from __future__ import annotations
 
 import fcntl
-import json
 import logging
 import os
 import secrets
@@ -32,12 +31,13 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 __all__ = ["OrphanJournal", "RequestJournal", "any_journal", "journal_directory", "journal_exists", "orphans"]
 
 log = logging.getLogger(__name__)
 
 _SUFFIX = ".jsonl"
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def journal_directory(sqlite_file: Path) -> Path:
@@ -83,7 +83,7 @@ class RequestJournal:
         append if even that cannot be restored)."""
         if self._broken:
             raise OSError("request journal: a torn line could not be taken back")
-        line = (_ENCODER.encode(fields) + "\n").encode()
+        line = orjson.dumps(fields, option=orjson.OPT_APPEND_NEWLINE)
         try:
             written = os.write(self._fd, line)
             if written != len(line):  # a full disk cuts a write short
@@ -128,7 +128,7 @@ class OrphanJournal:
                     log.warning("request journal %s: a torn last line (%s bytes) skipped", self.name, len(line))
                     return
                 try:
-                    fields = json.loads(line)
+                    fields = orjson.loads(line)
                 except ValueError:
                     fields = None
                 if not isinstance(fields, dict):

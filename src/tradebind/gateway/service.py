@@ -33,9 +33,8 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, NoReturn, TypeVar
 
 import ccxt.async_support as ccxt
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
@@ -75,7 +74,7 @@ from .freshness import BindingRead
 from .guards import check_intent, check_symbol
 from .reads import SharedReads
 from .records import ActivityRequestSink, RecordFailed, RequestRecord, RequestSink
-from .sessions import SessionPool, VenueSession
+from .sessions import CallTerms, SessionPool, VenueSession
 from .trading import (
     EXPIRY_MS,
     contract_size,
@@ -144,8 +143,7 @@ class _Failed(Exception):
         return self.failure.verdict in _BACKOFF_VERDICTS and not isinstance(self.cause, _REFUSALS)
 
 
-@dataclass(frozen=True, slots=True)
-class _Call:
+class _Call(NamedTuple):
     """Who asks, for what: enough to charge the budget and write the record."""
 
     ref: BindingRef
@@ -260,7 +258,7 @@ class GatewayService:
         if found.get("status") == "open":
             order_id = found["id"]
             try:
-                await self._with_backoff(self._attempts(call, lambda s: s.client.cancel_order(order_id, symbol)))
+                await self._with_backoff(call, lambda s: s.client.cancel_order(order_id, symbol))
             except _Failed as failed:
                 # Unknown outcome, or the order ended meanwhile (filled): the look-up says which.
                 if not (failed.unknown_outcome or isinstance(failed.cause, ccxt.OrderNotFound)):
@@ -380,24 +378,23 @@ class GatewayService:
 
     # -- orders ---------------------------------------------------------------------------------
 
-    async def _place_once(
-        self, ref: BindingRef, intent: OrderIntent, cid: str, read: BindingRead | None
-    ) -> OrderResult:
-        assert read is not None
+    async def _place_once(self, ref: BindingRef, intent: OrderIntent, cid: str, read: BindingRead) -> OrderResult:
         exchange = read.snapshot.resolved.exchange.value
         # An id sent before (an earlier call, or before a crash) may exist on the exchange: look
         # first, since Binance and OKX accept a reused client id once the earlier order is done.
-        if not await self._in_store(self.controls(ref.owner_id).mark_sent, ref.binding_id, cid):
+        first_read: BindingRead | None = read
+        if not await self._journal_sent(ref, cid):
             found = await self._lookup(ref, intent.bot_id, exchange, intent.symbol, cid, read)
             if found is not None:
                 return order_result(found, cid, self._size(exchange, intent.symbol))
-            read = None
+            first_read = None
         call = _Call(ref, intent.bot_id, Op.PLACE, intent.symbol)
         deadline = time.monotonic() + self._retry_for_s
         while True:
             sent_ms = time.time() * 1000
             try:
-                attempts = self._attempts(
+                attempt_read, first_read = first_read, None
+                placed = await self._with_backoff(
                     call,
                     lambda s: s.client.create_order(
                         intent.symbol,
@@ -407,10 +404,9 @@ class GatewayService:
                         float(intent.price) if intent.price is not None else None,
                         order_params(exchange, intent, cid),
                     ),
-                    read,
+                    attempt_read,
+                    definite_only=True,
                 )
-                read = None
-                placed = await self._with_backoff(attempts, definite_only=True)
                 if placed.get("status") is None:
                     # OKX and Bybit acknowledge with ids only. A market order's fill takes a
                     # look-up; a limit order is reported as accepted (open), as acknowledged.
@@ -429,6 +425,16 @@ class GatewayService:
                 return order_result(found, cid, self._size(exchange, intent.symbol))
             if time.monotonic() > deadline:
                 raise GatewayError(f"order {cid}: the exchange did not take it; try again later")
+
+    async def _journal_sent(self, ref: BindingRef, cid: str) -> bool:
+        """Journal ``cid`` as about to be sent on the binding: True the first time. If it cannot be
+        journaled, nothing is sent (fail closed)."""
+        try:
+            return await self._sink.sent(ref.owner_id, ref.binding_id, cid)
+        except NotFound:
+            raise BindingNotFound("binding not found", field="binding_id") from None
+        except RecordFailed:
+            raise GatewayError(f"order {cid}: it could not be journaled, so it was not sent") from None
 
     async def _reconcile(
         self, ref: BindingRef, bot_id: str | None, exchange: str, symbol: str, cid: str, sent_ms: float
@@ -470,49 +476,56 @@ class GatewayService:
 
     # -- one request ------------------------------------------------------------------------------
 
-    def _attempts(
-        self, call: _Call, fn: Callable[[VenueSession], Awaitable[T]], read: BindingRead | None = None
-    ) -> Callable[[], Awaitable[T]]:
-        """Attempts of one request: the first may use the caller's ``read`` of the binding, every
-        retry reads the binding again (a key replaced meanwhile is picked up)."""
-        first = [read] if read is not None else []
-
-        def attempt() -> Awaitable[T]:
-            return self._request(call, fn, first.pop() if first else None)
-
-        return attempt
-
     async def _read(
         self, call: _Call, fn: Callable[[VenueSession], Awaitable[T]], read: BindingRead | None = None
     ) -> T:
+        """:meth:`_with_backoff`, its failure raised as the :class:`GatewayError` it means."""
         try:
-            return await self._with_backoff(self._attempts(call, fn, read))
+            try:
+                return await self._request(call, fn, read)
+            except _Failed as failed:
+                return await self._retry(call, fn, failed)
         except _Failed as failed:
             raise self._refusal(failed, call.op.value) from None
 
-    async def _with_backoff(self, attempt: Callable[[], Awaitable[T]], *, definite_only: bool = False) -> T:
-        """Retry ``attempt`` while it fails transiently (maintenance, rate limit, network).
+    async def _with_backoff(
+        self,
+        call: _Call,
+        fn: Callable[[VenueSession], Awaitable[T]],
+        read: BindingRead | None = None,
+        *,
+        definite_only: bool = False,
+    ) -> T:
+        """The request, retried while it fails transiently (maintenance, rate limit, network).
 
-        With ``definite_only`` an unknown outcome is not retried here (the order path reconciles).
+        The first attempt may use the caller's ``read`` of the binding; every retry reads the
+        binding again (a key replaced meanwhile is picked up). With ``definite_only`` an unknown
+        outcome is not retried here (the order path reconciles).
         """
+        try:
+            return await self._request(call, fn, read)
+        except _Failed as failed:
+            return await self._retry(call, fn, failed, definite_only=definite_only)
+
+    async def _retry(
+        self, call: _Call, fn: Callable[[VenueSession], Awaitable[T]], failed: _Failed, *, definite_only: bool = False
+    ) -> T:
+        """After a first attempt that failed with ``failed``: raise it unless it is transient, else
+        back off and try again. The first attempt runs bare (most requests succeed: no retry
+        machinery per request); its failure is replayed as tenacity's first attempt, so the
+        back-off schedule is the same."""
 
         def retriable(exc: BaseException) -> bool:
             return isinstance(exc, _Failed) and exc.transient and not (definite_only and exc.unknown_outcome)
 
-        # The first attempt runs bare (most requests succeed: no retry machinery per request);
-        # its failure, if retriable, is replayed as tenacity's first attempt, so the back-off
-        # schedule is the same.
-        try:
-            return await attempt()
-        except _Failed as failed:
-            if not retriable(failed):
-                raise
-            first: list[_Failed] = [failed]
+        if not retriable(failed):
+            raise failed
+        first: list[_Failed] = [failed]
 
         async def replay() -> T:
             if first:
                 raise first.pop()
-            return await attempt()
+            return await self._request(call, fn)
 
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(_Failed) & _Predicate(retriable),
@@ -528,6 +541,8 @@ class GatewayService:
     async def _request(
         self, call: _Call, fn: Callable[[VenueSession], Awaitable[T]], read: BindingRead | None = None
     ) -> T:
+        """One exchange call: the session of the binding's current key, the budget, the call,
+        its record (durable before the result is used), and what a failure means for the binding."""
         read = read or self._read_binding(call.ref)
         charged: str | None = None  # the account whose budget this request has been charged to
         while True:
@@ -536,23 +551,35 @@ class GatewayService:
                 raise BindingPaused(Verdict(snapshot.pause.verdict), snapshot.pause.fix)
             resolved = snapshot.resolved
             market = market_of(call.symbol) if call.symbol else resolved.binding.market
-            session = await self._session(call, resolved)
+            session = self._pool.acquire_open(resolved) or await self._session(call, resolved)
             try:
-                ctx = await self._accounting(session, resolved, market)
+                terms = self._terms(session, resolved, market, call) or await self._fetch_terms(
+                    session, resolved, market, call
+                )
+                ctx = terms.ctx
                 if charged != ctx.account:  # a new key of the same account keeps the charge taken
-                    await self._budget.acquire(charges(ctx, call.op, call.symbol))
+                    await self._budget.acquire(terms.charges)
                     charged = ctx.account
-                # No await between the binding read and the signature (ccxt signs before its
-                # first await): if this request waited since its read (for its session, the
-                # budget, the journal), the binding is read again, so a key replaced or a pause
-                # set meanwhile is honoured and nothing sent after a replacement commits is
+                # No await between this check and the signature (ccxt signs before its first
+                # await): if anything committed since the binding was read (or, without a commit
+                # watch, if this request waited since), it is read again, so a key replaced or a
+                # pause set meanwhile is honoured and nothing sent after a replacement commits is
                 # signed with the old key.
-                if read.waited:
+                if not read.current():
                     read = self._read_binding(call.ref)
                     if read.snapshot.pause is not None or read.snapshot.resolved.version_id != resolved.version_id:
                         continue
                 sent_at, started = time.time(), time.monotonic()
-                return await self._send(call, session, fn, ctx, market, sent_at, started)
+                try:
+                    result = await fn(session)
+                except _CALL_ERRORS as exc:
+                    await self._failed(call, session, terms, market, exc, sent_at, started)
+                headers = session.client.last_response_headers
+                seen = observations(ctx, call.op, headers) if headers else None
+                if seen:
+                    self._budget.observe(seen)
+                await self._record(call, session, terms, None, round((time.monotonic() - started) * 1000), sent_at)
+                return result
             finally:
                 self._pool.release(session)
 
@@ -560,94 +587,106 @@ class GatewayService:
         """The pooled session of ``resolved``, acquired (the caller releases it)."""
         try:
             return await self._pool.acquire(call.ref.owner_id, resolved)
-        except _CALL_ERRORS as exc:  # a fresh session loads markets first (see _accounting)
+        except _CALL_ERRORS as exc:  # a fresh session loads markets first (see _fetch_costs)
             raise _not_sent(resolved.exchange.value, exc) from None
         except (StoreError, VaultError) as exc:  # the key could not be opened (deleted, KEK down)
             raise GatewayError(f"the binding's key could not be opened ({type(exc).__name__})") from None
 
-    async def _accounting(self, session: VenueSession, resolved: ResolvedBinding, market: Market) -> AccountingContext:
-        """Who a request through ``session`` is charged to, with the limits its exchange states.
-
-        Stating them may take public requests (Binance's exchangeInfo, as a fresh session's
-        markets do): they fail like any other (maintenance, timeouts) before the signed one is
-        sent, so they are retried and reported as the request's failure, never raised raw."""
-        exchange, account = resolved.exchange.value, resolved.account_key
+    def _terms(self, session: VenueSession, resolved: ResolvedBinding, market: Market, call: _Call) -> CallTerms | None:
+        """The terms of ``call`` through ``session`` if the limits its exchange states are known
+        (None: :meth:`_fetch_terms`); kept on the session while the limits and account stand."""
         limits = self._pool.known_limits(session, market)
         if limits is None:
-            ctx = AccountingContext(exchange, market, account, self._ip)
-            try:
-                limits = await self._pool.fetch_limits(
-                    session,
-                    market,
-                    lambda: self._budget.acquire(charges(ctx, Op.MARKETS)),
-                    lambda headers: self._budget.observe(observations(ctx, Op.MARKETS, headers)),
-                )
-            except _CALL_ERRORS as exc:
-                raise _not_sent(exchange, exc) from None
-        return AccountingContext(exchange, market, account, self._ip, limits)
+            return None
+        key = (market, call.op, call.symbol)
+        kept = session.terms.get(key)
+        if kept is not None and kept.ctx.limits is limits and kept.ctx.account == resolved.account_key:
+            return kept
+        ctx = AccountingContext(resolved.exchange.value, market, resolved.account_key, self._ip, limits)
+        operation = f"{session.exchange} {call.op.value}" + (f" {call.symbol}" if call.symbol else "")
+        kept = session.terms[key] = CallTerms(ctx, charges(ctx, call.op, call.symbol), operation)
+        return kept
 
-    async def _send(
+    async def _fetch_terms(
+        self, session: VenueSession, resolved: ResolvedBinding, market: Market, call: _Call
+    ) -> CallTerms:
+        """:meth:`_terms` once the limits the exchange states are read (Binance's exchangeInfo).
+
+        That read is a public request: it fails like any other (maintenance, timeouts) before
+        the signed one is sent, so it is retried and reported as the request's failure, never
+        raised raw."""
+        exchange = resolved.exchange.value
+        ctx = AccountingContext(exchange, market, resolved.account_key, self._ip)
+        try:
+            await self._pool.fetch_limits(
+                session,
+                market,
+                lambda: self._budget.acquire(charges(ctx, Op.MARKETS)),
+                lambda headers: self._budget.observe(observations(ctx, Op.MARKETS, headers)),
+            )
+        except _CALL_ERRORS as exc:
+            raise _not_sent(exchange, exc) from None
+        terms = self._terms(session, resolved, market, call)
+        assert terms is not None  # the limits were just read
+        return terms
+
+    async def _failed(
         self,
         call: _Call,
         session: VenueSession,
-        fn: Callable[[VenueSession], Awaitable[T]],
-        ctx: AccountingContext,
+        terms: CallTerms,
         market: Market,
+        exc: Exception,
         sent_at: float,
         started: float,
-    ) -> T:
-        """The exchange call itself, its record, and what a failure means for the binding."""
-        failure: Failure | None = None
-        try:
-            result = await fn(session)
-        except _CALL_ERRORS as exc:
-            failure = exc.failure if isinstance(exc, CallFailed) else session.adapter.errors.classify(exc)
-            failure = Failure(failure.verdict, failure.code, session.adapter.scrub(failure.message))
-            cause: BaseException = exc
+    ) -> NoReturn:
+        """A failed exchange call: its record, then what the failure means for the binding."""
+        failure = exc.failure if isinstance(exc, CallFailed) else session.adapter.errors.classify(exc)
+        failure = Failure(failure.verdict, failure.code, session.adapter.scrub(failure.message))
         latency_ms = round((time.monotonic() - started) * 1000)
-        self._budget.observe(observations(ctx, call.op, session.client.last_response_headers or {}))
-        await self._record(call, session, failure, latency_ms, sent_at)
-        if failure is None:
-            return result
+        self._budget.observe(observations(terms.ctx, call.op, session.client.last_response_headers or {}))
+        await self._record(call, session, terms, failure, latency_ms, sent_at)
         if failure.verdict in PAUSING_VERDICTS or (failure.verdict is None and failure.code is not None):
             if self._snapshot(call.ref).resolved.version_id != session.version_id:
-                raise _Failed(failure, cause, stale=True)
+                raise _Failed(failure, exc, stale=True)
             await self._pause(call.ref, session, market, failure)
-        raise _Failed(failure, cause)
+        raise _Failed(failure, exc)
 
     async def _record(
         self,
         call: _Call,
         session: VenueSession,
+        terms: CallTerms,
         failure: Failure | None,
         latency_ms: int,
         sent_at: float,
     ) -> None:
         """One record per exchange call: the adapter's calls (balance reads make several) each
         with their endpoint, or the one ccxt call of the operation."""
-        operation = f"{session.exchange} {call.op.value}" + (f" {call.symbol}" if call.symbol else "")
         outcome = "ok" if failure is None else _result_text(failure)
-        calls = [(e.call, "ok" if e.ok else outcome, e.elapsed_ms) for e in session.adapter.evidence]
-        session.adapter.evidence.clear()  # the gateway keeps records, not evidence
+        evidence = session.adapter.evidence
+        calls = [(f"{terms.operation} {e.call}", "ok" if e.ok else outcome, e.elapsed_ms) for e in evidence]
+        evidence.clear()  # the gateway keeps records, not evidence
+        ref = call.ref
         entries = [
             RequestRecord(
-                owner_id=call.ref.owner_id,
-                binding_id=call.ref.binding_id,
+                owner_id=ref.owner_id,
+                binding_id=ref.binding_id,
                 bot_id=call.bot_id,
                 credential_id=session.credential_id,
                 version=session.version,
-                endpoint=f"{operation} {label}" if label else operation,
+                endpoint=endpoint,
                 result=result,
                 latency_ms=elapsed,
-                details={"key": session.adapter.key_id_masked},
+                details=session.record_details,
                 sent_at=sent_at,
             )
-            for label, result, elapsed in (calls or [("", outcome, latency_ms)])
+            for endpoint, result, elapsed in calls or [(terms.operation, outcome, latency_ms)]
         ]
         try:
             if len(entries) == 1:
                 await self._sink.record(entries[0])
-            else:
+            else:  # recorded together: a sink that waits for its commit waits once for all
                 await asyncio.gather(*(self._sink.record(e) for e in entries))
         except RecordFailed:
             raise GatewayError("the request could not be recorded, so its result was not used") from None
@@ -677,7 +716,11 @@ class GatewayService:
     # -- helpers ----------------------------------------------------------------------------------
 
     def _read_binding(self, ref: BindingRef) -> BindingRead:
-        return BindingRead(self._snapshot(ref))
+        try:
+            snapshot, token = self._snapshots.read(ref.owner_id, ref.binding_id)
+        except NotFound:
+            raise BindingNotFound("binding not found", field="binding_id") from None
+        return BindingRead(snapshot, token, self._snapshots)
 
     def _snapshot(self, ref: BindingRef) -> BindingSnapshot:
         # Current for every request: a replaced key, a changed guard or a pause committed by any

@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from ..domain.credentials import OpenedCredential, ResolvedBinding
 from ..domain.market import Market
 from ..exchanges.base import ApiCredentials, Endpoint, ExchangeAdapter
 from ..exchanges.registry import open_adapter
 from ..vault.api import SecretValue
-from .accounting import Limits, binance_limits
+from .accounting import AccountingContext, Limits, Op, binance_limits
+from .budgets import Charge
 
-__all__ = ["SessionPool", "VenueSession"]
+__all__ = ["CallTerms", "SessionPool", "VenueSession"]
 
 OpenCredential = Callable[[str, str], Awaitable[OpenedCredential]]  # (owner_id, credential_id)
 
@@ -43,14 +45,26 @@ class VenueSession:
     in_flight: int = 0
     retired: bool = False
     closed: asyncio.Event = field(default_factory=asyncio.Event)
+    # Kept per session, so each request only looks them up: the terms of each kind of request
+    # (see CallTerms), and the details every request record of this key carries.
+    terms: dict[tuple[Market, Op, str | None], CallTerms] = field(default_factory=dict)
+    record_details: Mapping[str, str] = field(init=False)
+    client: Any = field(init=False)  # the adapter's ccxt client
+    exchange: str = field(init=False)
 
-    @property
-    def client(self) -> Any:
-        return self.adapter.client
+    def __post_init__(self) -> None:
+        self.record_details = MappingProxyType({"key": self.adapter.key_id_masked})
+        self.client = self.adapter.client
+        self.exchange = self.adapter.name
 
-    @property
-    def exchange(self) -> str:
-        return self.adapter.name
+
+class CallTerms(NamedTuple):
+    """What every request of one kind (market, operation, symbol) through one session shares:
+    who it is charged to, its charges, and the operation its record names."""
+
+    ctx: AccountingContext
+    charges: Sequence[Charge]
+    operation: str
 
 
 @dataclass
@@ -89,13 +103,25 @@ class SessionPool:
         self._closing: set[asyncio.Task[None]] = set()
 
     async def acquire(self, owner_id: str, resolved: ResolvedBinding) -> VenueSession:
-        """The session of ``resolved``'s current version, held open until :meth:`release`.
+        """The session of ``resolved``'s current version, held open until :meth:`release`
+        (opened first if it is not; see :meth:`acquire_open`).
 
         A pair of calls rather than a context manager: this runs once per exchange request, and
         an async context manager costs about as much as the rest of the pool's work."""
-        session = await self._session(owner_id, resolved)
-        session.in_flight += 1
+        session = self.acquire_open(resolved)
+        if session is None:
+            session = await self._session(owner_id, resolved)
+            session.in_flight += 1
         return session
+
+    def acquire_open(self, resolved: ResolvedBinding) -> VenueSession | None:
+        """:meth:`acquire` when the session of ``resolved``'s version is open already, without
+        an ``await``; None if it must be opened."""
+        current = self._sessions.get(resolved.credential_id)
+        if current is None or current.version < resolved.version:
+            return None
+        current.in_flight += 1
+        return current
 
     def release(self, session: VenueSession) -> None:
         """Let go of a session from :meth:`acquire` (once); a replaced one closes when unused."""
@@ -104,9 +130,6 @@ class SessionPool:
             self._close_later(session)
 
     async def _session(self, owner_id: str, resolved: ResolvedBinding) -> VenueSession:
-        current = self._sessions.get(resolved.credential_id)
-        if current is not None and current.version >= resolved.version:
-            return current
         lock = self._opening.setdefault(resolved.credential_id, asyncio.Lock())
         async with lock:
             current = self._sessions.get(resolved.credential_id)

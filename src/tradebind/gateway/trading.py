@@ -110,6 +110,9 @@ def _decimal(value: object) -> Decimal | None:
 
 _STATES = {"open": OrderState.OPEN, "closed": OrderState.FILLED, "canceled": OrderState.CANCELED,
            "expired": OrderState.CANCELED, "rejected": OrderState.REJECTED}  # fmt: skip
+_SIDES = {side.value: side for side in OrderSide}
+_ZERO = Decimal(0)
+_ONE = Decimal(1)  # the size of everything but a contract: amounts are used as ccxt gives them
 
 
 def contract_size(markets: dict[str, Any] | None, symbol: str) -> Decimal:
@@ -117,38 +120,50 @@ def contract_size(markets: dict[str, Any] | None, symbol: str) -> Decimal:
     Bybit linear contracts, the contract size for OKX swaps (``BTC-USDT-SWAP``: 0.01 BTC)."""
     market = (markets or {}).get(symbol) or {}
     size = market.get("contractSize") if market.get("contract") else None
-    return Decimal(str(size)) if size else Decimal(1)
+    return Decimal(str(size)) if size else _ONE
 
 
-def order_result(order: dict[str, Any], client_order_id: str | None = None, size: Decimal = Decimal(1)) -> OrderResult:
+def order_result(order: dict[str, Any], client_order_id: str | None = None, size: Decimal = _ONE) -> OrderResult:
     """A ccxt unified order as the gateway's :class:`OrderResult`: amounts in base units (ccxt
     amounts × ``size``, see :func:`contract_size`), fees in the quote currency."""
-    symbol = str(order.get("symbol") or "")
+    get = order.get
+    symbol = str(get("symbol") or "")
+    average = _decimal(get("average"))
+    amount = _decimal(get("amount")) or _ZERO
+    filled = _decimal(get("filled")) or _ZERO
+    if size is not _ONE:
+        amount, filled = amount * size, filled * size
+    side = str(get("side") or "buy")
+    return OrderResult(
+        client_order_id=str(get("clientOrderId") or client_order_id or ""),
+        exchange_order_id=str(get("id") or ""),
+        symbol=symbol,
+        side=_SIDES.get(side) or OrderSide(side),
+        kind=OrderKind.MARKET if get("type") == "market" else OrderKind.LIMIT,
+        state=_STATES.get(str(get("status")), OrderState.OPEN),
+        amount=amount,
+        filled=filled,
+        average_price=average,
+        price=_decimal(get("price")),
+        fee_quote=_fee_quote(order, symbol, average),
+    )
+
+
+def _fee_quote(order: dict[str, Any], symbol: str, average: Decimal | None) -> Decimal:
+    """The order's fees in the quote currency (a fee in the base currency at the average price)."""
+    fees = order.get("fees") or ([order["fee"]] if order.get("fee") else [])
+    if not fees:
+        return _ZERO
     base, _, rest = symbol.partition("/")
     quote = rest.split(":")[0]
-    average = _decimal(order.get("average"))
-    fee_quote = Decimal(0)
-    fees = order.get("fees") or ([order["fee"]] if order.get("fee") else [])
+    total = _ZERO
     for fee in fees:
         cost = _decimal(fee.get("cost")) if isinstance(fee, dict) else None
         if cost is None:
             continue
         currency = fee.get("currency")
         if currency == quote:
-            fee_quote += cost
+            total += cost
         elif currency == base and average is not None:
-            fee_quote += cost * average
-    kind = OrderKind.MARKET if order.get("type") == "market" else OrderKind.LIMIT
-    return OrderResult(
-        client_order_id=str(order.get("clientOrderId") or client_order_id or ""),
-        exchange_order_id=str(order.get("id") or ""),
-        symbol=symbol,
-        side=OrderSide(str(order.get("side") or "buy")),
-        kind=kind,
-        state=_STATES.get(str(order.get("status")), OrderState.OPEN),
-        amount=(_decimal(order.get("amount")) or Decimal(0)) * size,
-        filled=(_decimal(order.get("filled")) or Decimal(0)) * size,
-        average_price=average,
-        price=_decimal(order.get("price")),
-        fee_quote=fee_quote,
-    )
+            total += cost * average
+    return total

@@ -25,7 +25,8 @@ from sqlalchemy.sql.expression import ClauseElement
 
 from . import activity
 from .engine import Store
-from .gateway_tables import RequestJournalRow
+from .gateway_tables import RequestJournalRow, SentOrderRow
+from .sent_orders import COPY_SENT, SentEntry
 from .tables import ActivityHeadRow, ActivityRow
 
 __all__ = ["ActivityWriter", "JournalMark"]
@@ -53,15 +54,24 @@ class ActivityWriter:
         self._sqlite: _SqliteAppend | None = None
         self._conn: Connection | None = None
 
-    def append(self, chains: Mapping[str, Sequence[activity.NewEntry]], *, mark: JournalMark | None = None) -> None:
-        """Append each chain's entries in order, and store ``mark``, all in one transaction.
-        Raises on any failure (then nothing of it is written)."""
+    def append(
+        self,
+        chains: Mapping[str, Sequence[activity.NewEntry]],
+        *,
+        mark: JournalMark | None = None,
+        sent: Sequence[SentEntry] = (),
+    ) -> None:
+        """Append each chain's entries in order, the ``sent`` order ids to the sent-order journal
+        table (SQLite files only: they come from the gateway's journal), and store ``mark``, all in
+        one transaction. Raises on any failure (then nothing of it is written)."""
         try:
             with self._store.write_turn():
                 sqlite = self._sqlite_append()
                 if sqlite is not None:
-                    sqlite.append(chains, mark)
+                    sqlite.append(chains, mark, sent)
                     return
+                if sent:
+                    raise ValueError("sent order ids are copied from a journal, which only a SQLite file has")
                 conn = self._connection()
                 with conn.begin():
                     for chain, entries in chains.items():
@@ -167,8 +177,11 @@ class _SqliteAppend:
         marks = cast(Table, RequestJournalRow.__table__)
         self._mark_update = _Statement(_MARK_UPDATE, marks, store)
         self._mark_insert = _Statement(_MARK_INSERT, marks, store)
+        self._sent = _Statement(COPY_SENT, cast(Table, SentOrderRow.__table__), store)
 
-    def append(self, chains: Mapping[str, Sequence[activity.NewEntry]], mark: JournalMark | None) -> None:
+    def append(
+        self, chains: Mapping[str, Sequence[activity.NewEntry]], mark: JournalMark | None, sent: Sequence[SentEntry]
+    ) -> None:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")  # a write: take the lock up front, as the store's writers do
         try:
@@ -181,6 +194,8 @@ class _SqliteAppend:
                 conn.executemany(self._rows.sql, [self._rows.args(row) for row in rows])
                 head = {"c": chain, "s": rows[-1]["seq"], "h": rows[-1]["hash"]}
                 conn.execute(self._head_update.sql, self._head_update.args(head))
+            if sent:
+                conn.executemany(self._sent.sql, [self._sent.args(entry._asdict()) for entry in sent])
             if mark is not None:
                 values = {"n": mark[0], "c": mark[1]}
                 if conn.execute(self._mark_update.sql, self._mark_update.args(values)).rowcount == 0:

@@ -8,6 +8,27 @@ import pytest
 from tests.integration.gateway.support import Desk, desk
 from tests.integration.store.support import BACKENDS, database
 from tradebind.sandbox.server import SandboxServer
+from tradebind.store import Store
+
+SQLITE_FILE = "gateway.sqlite3"  # the sqlite_store fixture's file, in the test's tmp_path
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A store on SQLite, then PostgreSQL."""
+    with database(request.param, tmp_path) as db:
+        s = Store.open(db.url)
+        yield s
+        s.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    """A store on a SQLite file (``tmp_path / SQLITE_FILE``), for what only SQLite has: the request
+    journal, the binding generation's triggers, the commit watch."""
+    s = Store.open(f"sqlite:///{tmp_path / SQLITE_FILE}")
+    yield s
+    s.close()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ snapshot) on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -12,21 +12,13 @@ from typing import NamedTuple
 
 import pytest
 
-from tests.integration.store.support import BACKENDS, binance_material, database
+from tests.integration.store.support import binance_material
 from tradebind.store import BindingRepository, CredentialRepository, NotFound, OwnerDirectory, Store
 from tradebind.store.activity import ActivityRepository
 from tradebind.store.binding_controls import BindingControls, BindingGuards, BindingSnapshot, SnapshotReader
 from tradebind.store.gateway_tables import SentOrderRow
 from tradebind.store.sent_orders import SENT_ORDER_RETENTION, prune_sent_orders
 from tradebind.vault import EnvelopeVault, LocalFileKekProvider
-
-
-@pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    with database(request.param, tmp_path) as db:
-        s = Store.open(db.url)
-        yield s
-        s.close()
 
 
 class Setup(NamedTuple):
@@ -39,14 +31,6 @@ class Setup(NamedTuple):
 @pytest.fixture
 def setup(store: Store, tmp_path: Path) -> Setup:
     return _setup(store, tmp_path)
-
-
-@pytest.fixture
-def sqlite_store(tmp_path: Path) -> Iterator[Store]:
-    """For what only SQLite has: the binding generation's triggers."""
-    s = Store.open(f"sqlite:///{tmp_path / 'tradebind.sqlite3'}")
-    yield s
-    s.close()
 
 
 def _setup(store: Store, tmp_path: Path) -> Setup:
@@ -249,3 +233,35 @@ def test_the_maximum_order_value_reads_back_exactly(store: Store, setup: Setup) 
     controls.set_guards(binding_id, max_order_value="123.45")
     assert str(controls.guards(binding_id).max_order_value) == "123.45"
     assert str(controls.snapshot(binding_id).guards.max_order_value) == "123.45"
+
+
+def test_a_kept_snapshot_is_returned_without_sql_until_anyone_commits(sqlite_store: Store, tmp_path: Path) -> None:
+    # The commit watch: while the database's WAL-index header stands still, nothing has
+    # committed, so the kept snapshot is returned without a statement; one commit anywhere (here
+    # another connection's, to a table the snapshot does not read) costs one generation read.
+    store = sqlite_store
+    owner, _, binding_id, _ = _setup(store, tmp_path)
+    reader = SnapshotReader(store)
+    statements: list[str] = []
+    reader._raw.set_trace_callback(statements.append)  # type: ignore[union-attr]
+    other = sqlite3.connect(str(store.engine.url.database), isolation_level=None)
+    try:
+        assert reader.watches_commits
+        first, token = reader.read(owner, binding_id)
+        statements.clear()
+        for _ in range(5):
+            assert reader.read(owner, binding_id) == (first, token)
+        assert statements == []
+        assert reader.unchanged(token)
+        other.execute("INSERT INTO owners (id, name, created_at) SELECT 'someone', 'someone', created_at FROM owners")
+        assert not reader.unchanged(token)
+        again, moved = reader.read(owner, binding_id)
+        assert again is first
+        assert moved != token
+        assert len(statements) == 1
+        assert "binding_generation" in statements[0]
+        other.execute("UPDATE bindings SET label = 'renamed' WHERE id = ?", (binding_id,))  # moves the generation
+        assert reader.read(owner, binding_id)[0].resolved.binding.label == "renamed"
+    finally:
+        other.close()
+        reader.close()

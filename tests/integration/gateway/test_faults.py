@@ -101,6 +101,16 @@ async def test_maintenance_backs_off_then_succeeds(fresh_desk: Desk, account: st
 # Demand above each exchange's own order limit for one account (exchanges.md §1.5, §2.5, §3.5):
 # Binance spot 50 orders / 10 s; OKX 60 place requests / 2 s per instrument; Bybit spot 20 / s.
 SQUEEZE = {"binance": 60, "okx": 70, "bybit": 30}
+# The window those limits count in, aligned to the epoch as the exchanges (and the budget) count.
+WINDOW_MS = {"binance": 10_000, "okx": 2000, "bybit": 1000}
+
+
+async def _early_in_a_window(exchange: str) -> None:
+    """Wait for the start of the exchange's order window, so a squeeze lands in one window (one
+    that straddled two would fit both without a wait)."""
+    window = WINDOW_MS[exchange]
+    while (time.time() * 1000) % window > window / 10:
+        await asyncio.sleep(0.005)
 
 
 @pytest.mark.parametrize("exchange", EXCHANGES)
@@ -112,6 +122,7 @@ async def test_bots_above_the_rate_budget_wait_and_never_earn_a_429(
     wanted = SQUEEZE[exchange]
     async with fresh_desk.gateway() as gateway:
         await gateway.balance(c.ref)
+        await _early_in_a_window(exchange)
         placed = await asyncio.gather(
             *(
                 gateway.place_order(c.ref, resting_intent(Market.SPOT, bot=bots[i % 5], deal=f"deal-{i}"))
@@ -165,6 +176,7 @@ async def test_two_keys_of_one_account_share_its_budget_and_never_earn_a_429(
     wanted = SQUEEZE[exchange]
     async with fresh_desk.gateway() as gateway:
         await gateway.balance(first.ref)
+        await _early_in_a_window(exchange)
         placed = await asyncio.gather(
             *(
                 gateway.place_order((first, second)[i % 2].ref, resting_intent(Market.SPOT, deal=f"deal-{i}"))

@@ -20,19 +20,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from tests.integration.store.support import BACKENDS, database
 from tradebind.gateway.records import ActivityRequestSink, RecordFailed, RequestRecord
 from tradebind.store import OwnerDirectory, Store
 from tradebind.store.activity import ActivityRepository, verify
 from tradebind.store.gateway_tables import RequestJournalRow
-
-
-@pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    with database(request.param, tmp_path) as db:
-        s = Store.open(db.url)
-        yield s
-        s.close()
 
 
 def _record(owner: str, n: int) -> RequestRecord:
@@ -71,7 +62,7 @@ async def test_a_batch_that_cannot_be_committed_fails_every_request_in_it(store:
 
 
 async def test_the_writers_connection_keeps_its_durability_setting_to_itself(tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'records.sqlite3'}", pool_size=1, max_overflow=0)
+    store = Store.open(f"sqlite:///{tmp_path / 'gateway.sqlite3'}", pool_size=1, max_overflow=0)
     try:
         alice = OwnerDirectory(store).create("alice").id
         sink = ActivityRequestSink(store)
@@ -86,13 +77,6 @@ async def test_the_writers_connection_keeps_its_durability_setting_to_itself(tmp
         store.close()
 
 
-@pytest.fixture
-def sqlite_store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(f"sqlite:///{tmp_path / 'records.sqlite3'}")
-    yield s
-    s.close()
-
-
 def _logged(store: Store, owner: str) -> list[int]:
     """The owner's request records in the log, oldest first, by their latency (the test's number)."""
     entries = ActivityRepository(store, owner).recent(limit=1000)
@@ -104,7 +88,7 @@ async def test_records_never_wait_for_the_database_and_reach_the_log_in_order_on
 ) -> None:
     alice = OwnerDirectory(sqlite_store).create("alice").id
     sink = ActivityRequestSink(sqlite_store)
-    other = sqlite3.connect(tmp_path / "records.sqlite3", isolation_level=None)
+    other = sqlite3.connect(tmp_path / "gateway.sqlite3", isolation_level=None)
     try:
         await sink.record(_record(alice, 0))
         await sink.flush()
@@ -128,7 +112,7 @@ async def test_records_never_wait_for_the_database_and_reach_the_log_in_order_on
         other.close()
         await sink.close()
     assert verify(sqlite_store) == (7, None)
-    assert list((tmp_path / "records.sqlite3-requests").iterdir()) == []  # copied, so removed
+    assert list((tmp_path / "gateway.sqlite3-requests").iterdir()) == []  # copied, so removed
 
 
 @contextlib.contextmanager
@@ -187,7 +171,7 @@ asyncio.run(main(sys.argv[1], sys.argv[2]))
 
 async def test_records_of_a_killed_gateway_reach_the_log_exactly_once(sqlite_store: Store, tmp_path: Path) -> None:
     alice = OwnerDirectory(sqlite_store).create("alice").id
-    db = tmp_path / "records.sqlite3"
+    db = tmp_path / "gateway.sqlite3"
     with _gateway_process(_CHILD, db, alice) as (child, other):
         assert _said(child) == "copied"
         other.execute("BEGIN IMMEDIATE")  # its copies cannot commit: records 5-9 stay in its journal
@@ -196,7 +180,7 @@ async def test_records_of_a_killed_gateway_reach_the_log_exactly_once(sqlite_sto
         child.send_signal(signal.SIGKILL)
         child.wait()
     assert _logged(sqlite_store, alice) == [0, 1, 2, 3, 4]
-    (journal,) = (tmp_path / "records.sqlite3-requests").iterdir()
+    (journal,) = (tmp_path / "gateway.sqlite3-requests").iterdir()
     with journal.open("ab") as f:
         f.write(b'{"at":"2026-11-22T')  # a torn last line, as a power loss can leave: not a record
     # The next gateway copies what the killed one had not, from its mark, as soon as it is made
@@ -205,7 +189,7 @@ async def test_records_of_a_killed_gateway_reach_the_log_exactly_once(sqlite_sto
     try:
         await sink.flush()
         assert _logged(sqlite_store, alice) == list(range(10))
-        assert list((tmp_path / "records.sqlite3-requests").iterdir()) == []
+        assert list((tmp_path / "gateway.sqlite3-requests").iterdir()) == []
         await sink.record(_record(alice, 10))
     finally:
         await sink.close()
@@ -216,7 +200,7 @@ async def test_records_of_a_killed_gateway_reach_the_log_exactly_once(sqlite_sto
         await again.close()
     assert _logged(sqlite_store, alice) == list(range(12))
     assert verify(sqlite_store) == (13, None)
-    assert list((tmp_path / "records.sqlite3-requests").iterdir()) == []
+    assert list((tmp_path / "gateway.sqlite3-requests").iterdir()) == []
 
 
 async def test_the_journal_of_a_live_gateway_is_never_taken_by_another(sqlite_store: Store, tmp_path: Path) -> None:
@@ -227,7 +211,7 @@ async def test_the_journal_of_a_live_gateway_is_never_taken_by_another(sqlite_st
     second = ActivityRequestSink(sqlite_store)  # a second worker on the same database
     await second.record(_record(alice, 3))
     await second.close()
-    assert len(list((tmp_path / "records.sqlite3-requests").iterdir())) == 1  # the first's, still its own
+    assert len(list((tmp_path / "gateway.sqlite3-requests").iterdir())) == 1  # the first's, still its own
     await first.record(_record(alice, 4))
     await first.close()
     assert sorted(_logged(sqlite_store, alice)) == [0, 1, 2, 3, 4]
@@ -249,7 +233,7 @@ async def test_a_mark_whose_journal_is_gone_is_dropped_and_live_journals_keep_th
         await second.flush()
         with sqlite_store.read() as session:
             marks = set(session.scalars(select(RequestJournalRow.name)))
-        journals = {p.name.removesuffix(".jsonl") for p in (tmp_path / "records.sqlite3-requests").iterdir()}
+        journals = {p.name.removesuffix(".jsonl") for p in (tmp_path / "gateway.sqlite3-requests").iterdir()}
         assert len(journals) == 2
         assert marks == journals  # the gone one's mark dropped, both live ones kept
     finally:
@@ -292,8 +276,8 @@ async def test_a_record_the_journal_cannot_take_fails_and_leaves_no_torn_line(
     sqlite_store: Store, tmp_path: Path
 ) -> None:
     alice = OwnerDirectory(sqlite_store).create("alice").id
-    db = tmp_path / "records.sqlite3"
-    journals = tmp_path / "records.sqlite3-requests"
+    db = tmp_path / "gateway.sqlite3"
+    journals = tmp_path / "gateway.sqlite3-requests"
     with _gateway_process(_FULL_DISK_CHILD, db, alice, str(journals)) as (child, other):
         assert _said(child) == "ready"
         other.execute("BEGIN IMMEDIATE")
@@ -320,5 +304,5 @@ async def test_the_log_stays_small_while_records_are_written_one_by_one(sqlite_s
         await sink.close()
     # Each commit adds about 14 kB to the write-ahead log; checkpointed as it goes, the log is
     # started over and stays near SQLite's own 4 MB mark instead of growing to ~40 MB.
-    assert (tmp_path / "records.sqlite3-wal").stat().st_size < 12_000_000
+    assert (tmp_path / "gateway.sqlite3-wal").stat().st_size < 12_000_000
     assert verify(sqlite_store) == (3001, None)  # the owner's creation and every record, chained

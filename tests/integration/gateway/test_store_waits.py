@@ -1,5 +1,6 @@
-"""A request that waits for the database (SQLite's one writer at a time) waits off the event loop:
-the other bots of the process keep running meanwhile."""
+"""A request never waits for the database on the event loop: the other bots of the process keep
+running while SQLite's one writer is busy, and a key replaced while a request waits (for its key
+to be opened) is the key that signs it."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import threading
 from tests.integration.gateway.support import Desk, resting_intent
 from tradebind.domain.market import Market
 from tradebind.gateway.api import OrderState
+from tradebind.store.gateway_tables import SentOrderRow
 
 
-async def test_an_order_waiting_for_its_journal_write_does_not_stall_the_other_bots(
+async def test_an_order_is_journaled_and_placed_while_another_writer_holds_the_database(
     shared_desk: Desk, account: str
 ) -> None:
     c = shared_desk.connect("binance", Market.SPOT, account)
@@ -28,21 +30,26 @@ async def test_an_order_waiting_for_its_journal_write_does_not_stall_the_other_b
         holder = threading.Thread(target=hold_the_database)
         holder.start()
         assert held.wait(10)
-        order = asyncio.create_task(gateway.place_order(c.ref, resting_intent(Market.SPOT)))
-        for _ in range(10):  # the order runs up to its sent-order journal write, which must wait
-            await asyncio.sleep(0)
-        assert not order.done()
-        release.set()  # reached only while the event loop is free
-        placed = await order
+        # The order's journal entry and request record go to the gateway's journal file: the
+        # order neither waits for the database nor stalls the event loop meanwhile.
+        placed = await asyncio.wait_for(gateway.place_order(c.ref, resting_intent(Market.SPOT)), 10)
+        assert not release.is_set()
+        release.set()
         await asyncio.to_thread(holder.join, 10)
-    assert released == [True], "the event loop was blocked while the order waited for the database"
+        await gateway.flush_records()  # copied once the database is free
+        again = await gateway.place_order(c.ref, resting_intent(Market.SPOT))  # the same intent
+    assert released == [True]
     assert placed.state is OrderState.OPEN
+    assert again.exchange_order_id == placed.exchange_order_id  # looked up, not placed twice
     assert [o["client_order_id"] for o in shared_desk.exchange_orders(c)] == [placed.client_order_id]
+    with shared_desk.store.read() as session:
+        assert session.get(SentOrderRow, (c.ref.binding_id, placed.client_order_id)) is not None
 
 
 async def test_a_key_replaced_while_an_order_waits_is_the_key_that_signs_it(shared_desk: Desk, account: str) -> None:
-    """The order read its binding (old key), then waited for its journal write; meanwhile the key
-    was replaced and the old one deleted on the exchange. Nothing is signed with the old key."""
+    """The order read its binding (old key), then waited for its key to be opened (its first use:
+    the store logs the secret's use, and another writer holds the database); meanwhile the key was
+    replaced and the old one deleted on the exchange. Nothing is signed with the old key."""
     c = shared_desk.connect("okx", Market.SPOT, account)
     held, release = threading.Event(), threading.Event()
 
@@ -53,18 +60,18 @@ async def test_a_key_replaced_while_an_order_waits_is_the_key_that_signs_it(shar
             shared_desk.replace_key(c)  # commits (this thread holds the turn) and deletes the old key
 
     async with shared_desk.gateway() as gateway:
-        await gateway.balance(c.ref)  # the old key's session is open
         holder = threading.Thread(target=replace_while_the_order_waits)
         holder.start()
         assert held.wait(10)
         order = asyncio.create_task(gateway.place_order(c.ref, resting_intent(Market.SPOT)))
-        for _ in range(10):  # the order has read the binding and waits for its journal write
+        for _ in range(10):  # the order has read the binding and waits to open its key
             await asyncio.sleep(0)
+        assert not order.done()
         release.set()
         placed = await order
         await asyncio.to_thread(holder.join, 10)
         assert gateway.controls(shared_desk.owner_id).pause_of(c.ref.binding_id) is None
     sent = [(r.purpose.split()[1], r.details["version"], r.result) for r in shared_desk.records()]
-    assert sent == [("balance", 1, "ok"), ("place", 2, "ok")]
+    assert sent == [("place", 2, "ok")]
     assert placed.state is OrderState.OPEN
     assert [o["client_order_id"] for o in shared_desk.exchange_orders(c)] == [placed.client_order_id]
