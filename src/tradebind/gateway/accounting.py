@@ -90,12 +90,12 @@ _BINANCE_DEFAULT_WEIGHT_LIMIT = {Market.SPOT: 6000, Market.FUTURES: 2400}
 # (counter name, window ms, header, documented limit) per market.
 _BINANCE_ORDER_COUNTERS: dict[Market, tuple[tuple[str, int, str, int], ...]] = {
     Market.SPOT: (
-        ("orders-10s", 10_000, "x-mbx-order-count-10s", 50),
-        ("orders-1d", DAY_MS, "x-mbx-order-count-1d", 160_000),
+        ("orders-10s", 10_000, "X-MBX-ORDER-COUNT-10S", 50),
+        ("orders-1d", DAY_MS, "X-MBX-ORDER-COUNT-1D", 160_000),
     ),
     Market.FUTURES: (
-        ("orders-10s", 10_000, "x-mbx-order-count-10s", 300),
-        ("orders-1m", MINUTE_MS, "x-mbx-order-count-1m", 1200),
+        ("orders-10s", 10_000, "X-MBX-ORDER-COUNT-10S", 300),
+        ("orders-1m", MINUTE_MS, "X-MBX-ORDER-COUNT-1M", 1200),
     ),
 }
 _BINANCE_INTERVALS = {"SECOND": 1000, "MINUTE": MINUTE_MS, "HOUR": 3_600_000, "DAY": DAY_MS}
@@ -137,16 +137,17 @@ def _binance_charges(ctx: AccountingContext, op: Op, symbol: str | None) -> list
     return out
 
 
-def _binance_observations(ctx: AccountingContext, headers: Mapping[str, str]) -> list[Observation]:
+def _binance_observations(ctx: AccountingContext, op: Op, headers: Mapping[str, str]) -> list[Observation]:
     family = _binance_family(ctx.market)
     out = []
-    used = headers.get("x-mbx-used-weight-1m")
+    used = _header(headers, "X-MBX-USED-WEIGHT-1M")
     if used is not None and used.isdigit():
         out.append(Observation(f"ip:{ctx.ip}:binance:{family}:weight-1m", int(used), MINUTE_MS))
-    for name, window, header, _default in _BINANCE_ORDER_COUNTERS[ctx.market]:
-        count = headers.get(header)
-        if count is not None and count.isdigit():
-            out.append(Observation(f"acct:{ctx.account}:binance:{family}:{name}", int(count), window))
+    if op is Op.PLACE:  # "successful order responses carry X-MBX-ORDER-COUNT-*" (exchanges.md §1.5)
+        for name, window, header, _default in _BINANCE_ORDER_COUNTERS[ctx.market]:
+            count = _header(headers, header)
+            if count is not None and count.isdigit():
+                out.append(Observation(f"acct:{ctx.account}:binance:{family}:{name}", int(count), window))
     return out
 
 
@@ -195,8 +196,10 @@ def _bybit_charges(ctx: AccountingContext, op: Op) -> list[Charge]:
 
 def _bybit_observations(ctx: AccountingContext, op: Op, headers: Mapping[str, str]) -> list[Observation]:
     bucket = _bybit_bucket(ctx, op)
-    limit, remaining = headers.get("x-bapi-limit"), headers.get("x-bapi-limit-status")
-    if bucket is None or limit is None or remaining is None or not (limit.isdigit() and remaining.isdigit()):
+    if bucket is None:
+        return []
+    limit, remaining = _header(headers, "X-Bapi-Limit"), _header(headers, "X-Bapi-Limit-Status")
+    if limit is None or remaining is None or not (limit.isdigit() and remaining.isdigit()):
         return []
     return [Observation(bucket[0], int(limit) - int(remaining), 1000, int(limit))]
 
@@ -243,11 +246,20 @@ def charges(ctx: AccountingContext, op: Op, symbol: str | None = None) -> list[C
 def observations(ctx: AccountingContext, op: Op, headers: Mapping[str, str]) -> list[Observation]:
     """What the reply's headers (any case) say about the counters ``op`` moved."""
     if ctx.exchange == "binance":
-        return _binance_observations(ctx, _lower(headers))
+        return _binance_observations(ctx, op, headers)
     if ctx.exchange == "bybit":
-        return _bybit_observations(ctx, op, _lower(headers))
+        return _bybit_observations(ctx, op, headers)
     return []  # OKX reports no usage: its replies are not read at all
 
 
-def _lower(headers: Mapping[str, str]) -> dict[str, str]:
-    return {k.lower(): v for k, v in headers.items()}
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """Header ``name`` (as the exchange documents it) in any case: as documented or in lower case
+    (HTTP/2's) by one look-up each, else by comparing every name (a reply's headers are read on
+    every request, and the cases the exchanges send are those two)."""
+    value = headers.get(name)
+    if value is None:
+        wanted = name.lower()
+        value = headers.get(wanted)
+        if value is None:
+            value = next((v for k, v in headers.items() if k.lower() == wanted), None)
+    return value

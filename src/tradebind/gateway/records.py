@@ -32,6 +32,7 @@ from ..store.engine import Store
 from ..store.errors import NotFound
 from ..store.sent_orders import SentEntry, SentOrderLookup
 from .request_journal import (
+    ROTATE_BYTES,
     OrphanJournal,
     RequestJournal,
     any_journal,
@@ -92,24 +93,27 @@ class RequestSink(Protocol):
 
 
 class _Taken(NamedTuple):
-    """A record on its way to the log: journaled (``at``, epoch seconds, and the journal's size
-    after it), or waited for by its request (``future``, settled once its batch commits or fails)."""
+    """A record on its way to the log: journaled (``at``, epoch seconds, the journal's name and its
+    size after it), or waited for by its request (``future``, settled once its batch commits or
+    fails)."""
 
     record: RequestRecord
     at: float | None = None
     end: int = 0
     future: asyncio.Future[None] | None = None
+    journal: str | None = None
 
 
 class _Sent(NamedTuple):
-    """A client order id journaled as about to be sent (``at``, epoch seconds, and the journal's
-    size after it), on its way to the sent-order table."""
+    """A client order id journaled as about to be sent (``at``, epoch seconds, the journal's name
+    and its size after it), on its way to the sent-order table."""
 
     owner_id: str
     binding_id: str
     client_order_id: str
     at: float
     end: int
+    journal: str | None
 
     def entry(self) -> SentEntry:
         return SentEntry(self.owner_id, self.binding_id, self.client_order_id, datetime.fromtimestamp(self.at, UTC))
@@ -120,6 +124,14 @@ class _Flush:
     """Queue marker: settle ``future`` once everything before it is in the log."""
 
     future: asyncio.Future[None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Retired:
+    """Queue marker: ``journal`` takes no more lines (the loop writes a new one); remove it once
+    everything before this marker is copied."""
+
+    journal: RequestJournal
 
 
 class ActivityRequestSink:
@@ -177,7 +189,7 @@ class ActivityRequestSink:
         self._max_batch = max_batch
         # Handed to the writer thread (deque operations are atomic). Journaled lines do not
         # wake it (a request costs the loop no thread switch): it looks for them every _TICK_S.
-        self._items: collections.deque[_Taken | _Sent | _Flush | None] = collections.deque()
+        self._items: collections.deque[_Taken | _Sent | _Flush | _Retired | None] = collections.deque()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._closed = False
@@ -195,7 +207,7 @@ class ActivityRequestSink:
             await future
             return
         at = time.time()
-        self._journaled(_fields(entry, at), lambda end: _Taken(entry, at, end))
+        self._journaled(_fields(entry, at), lambda journal, end: _Taken(entry, at, end, journal=journal))
 
     async def sent(self, owner_id: str, binding_id: str, client_order_id: str) -> bool:
         if self._closed:
@@ -211,7 +223,7 @@ class ActivityRequestSink:
             return False
         at = time.time()
         line = {"at": at, "sent": client_order_id, "binding": binding_id, "owner": owner_id}
-        self._journaled(line, lambda end: _Sent(owner_id, binding_id, client_order_id, at, end))
+        self._journaled(line, lambda journal, end: _Sent(owner_id, binding_id, client_order_id, at, end, journal))
         self._unsettled.add(key)
         return True
 
@@ -236,19 +248,24 @@ class ActivityRequestSink:
         self._to_thread(None)
         await asyncio.to_thread(self._thread.join)
 
-    def _journaled(self, fields: dict[str, Any], item: Callable[[int], _Taken | _Sent]) -> None:
-        """Append ``fields`` to the journal and queue ``item(end)`` for the copy; RecordFailed if
-        the line could not be written (nothing of it is then in the journal)."""
+    def _journaled(self, fields: dict[str, Any], item: Callable[[str, int], _Taken | _Sent]) -> None:
+        """Append ``fields`` to the journal and queue ``item(journal name, end)`` for the copy;
+        RecordFailed if the line could not be written (nothing of it is then in the journal)."""
         assert self._directory is not None
-        opened = self._journal is None
+        journal = self._journal
+        opened = journal is None
         try:
-            journal = self._journal or self._open_journal(self._directory)
+            if journal is None or journal.size >= ROTATE_BYTES:
+                full, journal = journal, RequestJournal(self._directory)
+                if full is not None:  # after its last line: removed once all of it is copied
+                    self._to_thread(_Retired(full), wake=False)
+                self._journal = journal
             end = journal.append(fields)
         except OSError as exc:
             log.warning("line not written to the request journal: %s", type(exc).__name__)
             raise RecordFailed(_NOT_WRITTEN) from None
         # The first line wakes the thread, which then looks at the journal every _TICK_S.
-        self._to_thread(item(end), wake=opened)
+        self._to_thread(item(journal.name, end), wake=opened)
 
     def _mark_sent(self, owner_id: str, binding_id: str, client_order_id: str) -> bool:
         try:
@@ -259,11 +276,7 @@ class ActivityRequestSink:
             log.warning("order id not journaled: %s", type(exc).__name__)
             raise RecordFailed("the order could not be journaled") from None
 
-    def _open_journal(self, directory: Path) -> RequestJournal:
-        self._journal = RequestJournal(directory)
-        return self._journal
-
-    def _to_thread(self, item: _Taken | _Sent | _Flush | None, *, wake: bool = True) -> None:
+    def _to_thread(self, item: _Taken | _Sent | _Flush | _Retired | None, *, wake: bool = True) -> None:
         self._items.append(item)
         if wake:
             self._wake.set()
@@ -279,6 +292,7 @@ class ActivityRequestSink:
     def _run(self) -> None:
         """Batches until the closing marker; journaled lines that fail stay and are retried."""
         kept: list[_Taken | _Sent] = []  # journaled lines not yet copied (their copy failed)
+        retired: list[RequestJournal] = []  # full journals to remove once all of them is copied
         delay = 0.0
         timing = CopyTiming()
         swept = time.monotonic()
@@ -292,7 +306,6 @@ class ActivityRequestSink:
                 # says. The journal is opened on the loop at the first line.
                 woken = self._wake.wait(delay or (_TICK_S if self._journal is not None else None))
                 self._wake.clear()
-                journal = self._journal  # read after the wait: set before any line it holds is queued
                 now = time.monotonic()
                 if self._directory is not None and now - swept >= _SWEEP_S:
                     swept = now
@@ -301,10 +314,15 @@ class ActivityRequestSink:
                     continue
                 stop = False
                 while True:  # everything that has come, in batches, unless a copy fails
-                    batch, flushes, stop = self._gather()
+                    batch, flushes, ended, stop = self._gather()
+                    retired += ended
                     batch = kept + batch
-                    written = not batch or self._write(batch, journal)
-                    kept = [] if written or journal is None else batch
+                    written = not batch or self._write(batch)
+                    kept = [] if written else [i for i in batch if i.journal is not None]
+                    if not kept:
+                        for journal in retired:
+                            self._end_journal(journal, copied=True)
+                        retired = []
                     _settle([f.future for f in flushes], written, _NOT_COPIED)
                     if stop or kept or not self._items:
                         break
@@ -314,29 +332,33 @@ class ActivityRequestSink:
         finally:
             self._orphans_seen.set()
             self._writer.close()
-            if self._journal is not None:
-                self._end_journal(self._journal, copied=not kept)
+            for journal in [*retired, *([self._journal] if self._journal is not None else [])]:
+                self._end_journal(journal, copied=not kept)
 
-    def _gather(self) -> tuple[list[_Taken | _Sent], list[_Flush], bool]:
+    def _gather(self) -> tuple[list[_Taken | _Sent], list[_Flush], list[RequestJournal], bool]:
         """What has come, up to a flush marker (its lines first), the closing marker or
-        ``max_batch`` lines."""
+        ``max_batch`` lines, and the journals retired among it."""
         batch: list[_Taken | _Sent] = []
+        ended: list[RequestJournal] = []
         while len(batch) < self._max_batch:
             try:
                 item = self._items.popleft()
             except IndexError:
                 break
             if item is None:
-                return batch, [], True
+                return batch, [], ended, True
             if isinstance(item, _Flush):
-                return batch, [item], False
-            batch.append(item)
-        return batch, [], False
+                return batch, [item], ended, False
+            if isinstance(item, _Retired):
+                ended.append(item.journal)
+            else:
+                batch.append(item)
+        return batch, [], ended, False
 
-    def _write(self, batch: Sequence[_Taken | _Sent], journal: RequestJournal | None) -> bool:
-        """One transaction; journaled lines carry the mark, waited-for records are settled."""
-        mark: JournalMark | None = (journal.name, batch[-1].end) if journal is not None else None
-        written = _append(self._writer, batch, mark)
+    def _write(self, batch: Sequence[_Taken | _Sent]) -> bool:
+        """One transaction; it moves the mark of each journal the lines come from, waited-for
+        records are settled."""
+        written = _append(self._writer, batch, _marks(batch))
         if written:
             self._unsettled.difference_update((s.binding_id, s.client_order_id) for s in batch if isinstance(s, _Sent))
         _settle([t.future for t in batch if isinstance(t, _Taken) and t.future is not None], written, _NOT_WRITTEN)
@@ -373,7 +395,7 @@ class ActivityRequestSink:
                     for start in range(0, len(lines), self._max_batch):
                         chunk = lines[start : start + self._max_batch]
                         items = [i for i, _ in chunk if i is not None]
-                        _write_or_raise(self._writer, items, mark=(orphan.name, chunk[-1][1]))
+                        _write_or_raise(self._writer, items, marks=[(orphan.name, chunk[-1][1])])
                     orphan.remove()
                     self._writer.forget(orphan.name)
                     self._unsettled.difference_update(sent)
@@ -422,21 +444,30 @@ _TICK_S = 0.02  # how often the writer thread looks at the journaled lines
 _SWEEP_S = 5.0  # how often a live sink looks for journals of gateways that ended
 
 
-def _append(writer: ActivityWriter, batch: Sequence[_Taken | _Sent], mark: JournalMark | None) -> bool:
+def _marks(batch: Sequence[_Taken | _Sent]) -> list[JournalMark]:
+    """Each journal of the batch's lines, with the end of its last line in the batch."""
+    ends: dict[str, int] = {}
+    for item in batch:
+        if item.journal is not None:
+            ends[item.journal] = item.end
+    return list(ends.items())
+
+
+def _append(writer: ActivityWriter, batch: Sequence[_Taken | _Sent], marks: Sequence[JournalMark]) -> bool:
     """One transaction, one chain append per owner; False if it failed (logged)."""
     try:
-        _write_or_raise(writer, batch, mark=mark)
+        _write_or_raise(writer, batch, marks=marks)
     except Exception as exc:  # any database failure: the batch is not in the log
         log.warning("request journal lines not copied (%s): %s", len(batch), type(exc).__name__)
         return False
     return True
 
 
-def _write_or_raise(writer: ActivityWriter, batch: Sequence[_Taken | _Sent], *, mark: JournalMark | None) -> None:
-    """One transaction: the batch's records by owner chain, its order ids, and ``mark``."""
+def _write_or_raise(writer: ActivityWriter, batch: Sequence[_Taken | _Sent], *, marks: Sequence[JournalMark]) -> None:
+    """One transaction: the batch's records by owner chain, its order ids, and ``marks``."""
     records = [t for t in batch if isinstance(t, _Taken)]
     sent = [s.entry() for s in batch if isinstance(s, _Sent)]
-    writer.append(_chains(records), mark=mark, sent=sent)
+    writer.append(_chains(records), marks=marks, sent=sent)
 
 
 def _chains(batch: Sequence[_Taken]) -> dict[str, list[activity.NewEntry]]:
@@ -479,7 +510,7 @@ def _parsed(fields: dict[str, Any], end: int) -> _Taken | _Sent | None:
     try:
         if "sent" in fields:
             binding, owner = str(fields["binding"]), str(fields["owner"])
-            return _Sent(owner, binding, str(fields["sent"]), _epoch(fields["at"]), end)
+            return _Sent(owner, binding, str(fields["sent"]), _epoch(fields["at"]), end, None)
         record = RequestRecord(
             owner_id=str(fields["owner"]),
             binding_id=str(fields["binding"]),

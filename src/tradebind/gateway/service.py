@@ -665,8 +665,11 @@ class GatewayService:
         with their endpoint, or the one ccxt call of the operation."""
         outcome = "ok" if failure is None else _result_text(failure)
         evidence = session.adapter.evidence
-        calls = [(f"{terms.operation} {e.call}", "ok" if e.ok else outcome, e.elapsed_ms) for e in evidence]
-        evidence.clear()  # the gateway keeps records, not evidence
+        if evidence:
+            calls = [(f"{terms.operation} {e.call}", "ok" if e.ok else outcome, e.elapsed_ms) for e in evidence]
+            evidence.clear()  # the gateway keeps records, not evidence
+        else:
+            calls = [(terms.operation, outcome, latency_ms)]
         ref = call.ref
         entries = [
             RequestRecord(
@@ -681,7 +684,7 @@ class GatewayService:
                 details=session.record_details,
                 sent_at=sent_at,
             )
-            for endpoint, result, elapsed in calls or [(terms.operation, outcome, latency_ms)]
+            for endpoint, result, elapsed in calls
         ]
         try:
             if len(entries) == 1:

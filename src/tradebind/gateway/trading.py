@@ -22,6 +22,7 @@ send them):
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any
 
@@ -105,7 +106,19 @@ async def query_by_client_id(client: Any, exchange: str, symbol: str, client_ord
 
 
 def _decimal(value: object) -> Decimal | None:
-    return None if value is None or value == "" else Decimal(str(value))
+    """ccxt's number (a float, or text) as the Decimal its text says; None for none."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float | str):
+        return _decimal_of(value)
+    return Decimal(str(value))
+
+
+@functools.lru_cache(maxsize=4096, typed=True)
+def _decimal_of(value: int | float | str) -> Decimal:
+    # Kept: amounts and prices repeat from order to order, and a Decimal costs a microsecond to
+    # make (immutable, so one can be shared). Typed: 1 and 1.0 are kept apart ("1" and "1.0").
+    return Decimal(str(value))
 
 
 _STATES = {"open": OrderState.OPEN, "closed": OrderState.FILLED, "canceled": OrderState.CANCELED,

@@ -58,17 +58,18 @@ class ActivityWriter:
         self,
         chains: Mapping[str, Sequence[activity.NewEntry]],
         *,
-        mark: JournalMark | None = None,
+        marks: Sequence[JournalMark] = (),
         sent: Sequence[SentEntry] = (),
     ) -> None:
         """Append each chain's entries in order, the ``sent`` order ids to the sent-order journal
-        table (SQLite files only: they come from the gateway's journal), and store ``mark``, all in
-        one transaction. Raises on any failure (then nothing of it is written)."""
+        table, and store the journals' ``marks``, all in one transaction (order ids and marks come
+        from a gateway's request journal, which only a SQLite file has). Raises on any failure
+        (then nothing of it is written)."""
         try:
             with self._store.write_turn():
                 sqlite = self._sqlite_append()
                 if sqlite is not None:
-                    sqlite.append(chains, mark, sent)
+                    sqlite.append(chains, marks, sent)
                     return
                 if sent:
                     raise ValueError("sent order ids are copied from a journal, which only a SQLite file has")
@@ -76,7 +77,7 @@ class ActivityWriter:
                 with conn.begin():
                     for chain, entries in chains.items():
                         activity.append_many(conn, chain, entries)
-                    if mark is not None:
+                    for mark in marks:
                         _store_mark(conn, mark)
         except Exception:
             self.close()  # a connection that failed is not trusted again
@@ -180,7 +181,10 @@ class _SqliteAppend:
         self._sent = _Statement(COPY_SENT, cast(Table, SentOrderRow.__table__), store)
 
     def append(
-        self, chains: Mapping[str, Sequence[activity.NewEntry]], mark: JournalMark | None, sent: Sequence[SentEntry]
+        self,
+        chains: Mapping[str, Sequence[activity.NewEntry]],
+        marks: Sequence[JournalMark],
+        sent: Sequence[SentEntry],
     ) -> None:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")  # a write: take the lock up front, as the store's writers do
@@ -196,8 +200,8 @@ class _SqliteAppend:
                 conn.execute(self._head_update.sql, self._head_update.args(head))
             if sent:
                 conn.executemany(self._sent.sql, [self._sent.args(entry._asdict()) for entry in sent])
-            if mark is not None:
-                values = {"n": mark[0], "c": mark[1]}
+            for name, copied in marks:
+                values = {"n": name, "c": copied}
                 if conn.execute(self._mark_update.sql, self._mark_update.args(values)).rowcount == 0:
                     conn.execute(self._mark_insert.sql, self._mark_insert.args(values))
             conn.execute("COMMIT")

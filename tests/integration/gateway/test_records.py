@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
+from tradebind.gateway import records
 from tradebind.gateway.records import ActivityRequestSink, RecordFailed, RequestRecord
 from tradebind.store import OwnerDirectory, Store
 from tradebind.store.activity import ActivityRepository, verify
@@ -181,8 +182,9 @@ async def test_records_of_a_killed_gateway_reach_the_log_exactly_once(sqlite_sto
         child.wait()
     assert _logged(sqlite_store, alice) == [0, 1, 2, 3, 4]
     (journal,) = (tmp_path / "gateway.sqlite3-requests").iterdir()
-    with journal.open("ab") as f:
-        f.write(b'{"at":"2026-11-22T')  # a torn last line, as a power loss can leave: not a record
+    with journal.open("r+b") as f:  # a torn last line where the lines end, as a crash mid-store leaves
+        f.seek(f.read().index(b"\0"))  # the lines are followed by the journal's reserved, zeroed rest
+        f.write(b'{"at":17640000')
     # The next gateway copies what the killed one had not, from its mark, as soon as it is made
     # (a worker restarted with no bot running yet still shows them), before its own records.
     sink = ActivityRequestSink(sqlite_store)
@@ -250,23 +252,27 @@ from tradebind.store import Store
 async def main(url, owner, journal_dir):
     store = Store.open(url)
     sink = ActivityRequestSink(store)
-    record = lambda n: RequestRecord(owner, "binding-1", f"bot-{n}", "credential-1", 1, "okx query", "ok", n)
+    # Records of 16 KiB, so a few dozen fill the journal's first reserved megabyte.
+    record = lambda n: RequestRecord(owner, "binding-1", f"bot-{n}", "credential-1", 1, "x" * 16384, "ok", n)
     await sink.record(record(0))
     print("ready", flush=True)
     sys.stdin.readline()  # the parent holds the database's write lock now: nothing is copied
     (journal,) = pathlib.Path(journal_dir).iterdir()
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit then fails with EFBIG
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # growing past the limit then fails with EFBIG
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (journal.stat().st_size + 20, hard))  # room for 20 bytes
-    try:
-        await sink.record(record(1))
-        failed = False
-    except RecordFailed:
-        failed = True
+    resource.setrlimit(resource.RLIMIT_FSIZE, (journal.stat().st_size, hard))  # no room to grow
+    taken = [0]
+    for n in range(1, 1000):  # until one needs more room than the journal has reserved
+        try:
+            await sink.record(record(n))
+        except RecordFailed:
+            break
+        taken.append(n)
     resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
-    await sink.record(record(2))
-    print(json.dumps({"failed": failed}), flush=True)
-    os.kill(os.getpid(), signal.SIGKILL)  # the journal is all that is left of records 0 and 2
+    await sink.record(record(1000))
+    taken.append(1000)
+    print(json.dumps({"failed": n, "taken": taken}), flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # the journal is all that is left of the records taken
 
 asyncio.run(main(*sys.argv[1:]))
 """
@@ -282,16 +288,19 @@ async def test_a_record_the_journal_cannot_take_fails_and_leaves_no_torn_line(
         assert _said(child) == "ready"
         other.execute("BEGIN IMMEDIATE")
         _go(child)
-        assert json.loads(_said(child)) == {"failed": True}  # the request would fail: no record
+        said = json.loads(_said(child))
         assert child.wait(timeout=30) == -signal.SIGKILL
+    failed, taken = said["failed"], said["taken"]
+    assert 1 < failed < 1000  # some fit the reserved space, then one did not: its request would fail
+    assert taken == [*range(failed), 1000]
     sink = ActivityRequestSink(sqlite_store)  # copies the killed gateway's journal first
     try:
-        await sink.record(_record(alice, 3))
+        await sink.record(_record(alice, 1001))
     finally:
         await sink.close()
-    # The cut-short line was taken back, so the record after it is whole and was copied.
-    assert _logged(sqlite_store, alice) == [0, 2, 3]
-    assert verify(sqlite_store) == (4, None)
+    # Nothing of the refused record is in the journal, so the record after it is whole and copied.
+    assert _logged(sqlite_store, alice) == [*taken, 1001]
+    assert verify(sqlite_store) == (len(taken) + 2, None)
 
 
 async def test_the_log_stays_small_while_records_are_written_one_by_one(sqlite_store: Store, tmp_path: Path) -> None:
@@ -306,3 +315,29 @@ async def test_the_log_stays_small_while_records_are_written_one_by_one(sqlite_s
     # started over and stays near SQLite's own 4 MB mark instead of growing to ~40 MB.
     assert (tmp_path / "gateway.sqlite3-wal").stat().st_size < 12_000_000
     assert verify(sqlite_store) == (3001, None)  # the owner's creation and every record, chained
+
+
+async def test_a_full_journal_is_replaced_and_removed_once_copied(
+    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(records, "ROTATE_BYTES", 2000)  # a handful of records a journal
+    alice = OwnerDirectory(sqlite_store).create("alice").id
+    directory = tmp_path / "gateway.sqlite3-requests"
+    sink = ActivityRequestSink(sqlite_store)
+    names: set[str] = set()
+    try:
+        for n in range(40):
+            await sink.record(_record(alice, n))
+            names |= {p.name for p in directory.iterdir()}
+        await sink.flush()
+        left = [p.name for p in directory.iterdir()]
+        with sqlite_store.read() as session:
+            marks = set(session.scalars(select(RequestJournalRow.name)))
+    finally:
+        await sink.close()
+    assert len(names) >= 4  # it moved on to new journals as they filled
+    assert len(left) == 1  # the full ones were removed once copied, with their marks
+    assert marks == {left[0].removesuffix(".jsonl")}
+    assert _logged(sqlite_store, alice) == list(range(40))
+    assert verify(sqlite_store) == (41, None)
+    assert list(directory.iterdir()) == []

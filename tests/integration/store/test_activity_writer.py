@@ -50,11 +50,11 @@ def test_a_failed_batch_writes_nothing_and_the_next_one_is_written(store: Store,
     writer = ActivityWriter(store)
     try:
         assert writer.copied("journal-1") == 0
-        writer.append({alice.id: [_entry(1)]}, mark=("journal-1", 100))
+        writer.append({alice.id: [_entry(1)]}, marks=[("journal-1", 100)])
         with store.write() as session:
             session.execute(text("ALTER TABLE activity_heads RENAME TO activity_heads_away"))
         try:
-            writer.append({alice.id: [_entry(2)]}, mark=("journal-1", 200))
+            writer.append({alice.id: [_entry(2)]}, marks=[("journal-1", 200)])
         except Exception as exc:  # the database's own error, whichever backend
             failed: Exception | None = exc
         else:
@@ -62,7 +62,7 @@ def test_a_failed_batch_writes_nothing_and_the_next_one_is_written(store: Store,
         with store.write() as session:
             session.execute(text("ALTER TABLE activity_heads_away RENAME TO activity_heads"))
         assert writer.copied("journal-1") == 100  # the failed batch's mark went with its entries
-        writer.append({alice.id: [_entry(3)]}, mark=("journal-1", 300))
+        writer.append({alice.id: [_entry(3)]}, marks=[("journal-1", 300)])
         assert writer.copied("journal-1") == 300
         writer.forget("journal-1")
         assert writer.copied("journal-1") == 0

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
+
 from tradebind.domain.market import Market
 from tradebind.gateway.accounting import AccountingContext, Op, binance_limits, charges, observations
 from tradebind.gateway.budgets import Charge, Observation
@@ -48,6 +52,27 @@ def test_binance_usage_headers_correct_the_counters() -> None:
         Observation("ip:10.0.0.1:binance:api:weight-1m", 57, 60_000),
         Observation("acct:cred-1:binance:api:orders-10s", 3, 10_000),
         Observation("acct:cred-1:binance:api:orders-1d", 40, 86_400_000),
+    ]
+
+
+@pytest.mark.parametrize("case", [str, str.lower, str.title], ids=["as documented", "lower case", "another case"])
+def test_usage_headers_are_read_in_any_case(case: Callable[[str], str]) -> None:
+    headers = {case("X-MBX-USED-WEIGHT-1M"): "57", case("X-MBX-ORDER-COUNT-10S"): "3", case("Date"): "now"}
+    assert observations(ctx("binance"), Op.PLACE, headers) == [
+        Observation("ip:10.0.0.1:binance:api:weight-1m", 57, 60_000),
+        Observation("acct:cred-1:binance:api:orders-10s", 3, 10_000),
+    ]
+    bybit = {case("X-Bapi-Limit"): "20", case("X-Bapi-Limit-Status"): "15"}
+    assert observations(ctx("bybit"), Op.QUERY, bybit) == [
+        Observation("acct:cred-1:bybit:/v5/order/realtime", 5, 1000, 20)
+    ]
+
+
+def test_binance_order_counts_are_read_from_order_replies_only() -> None:
+    # Successful order responses carry them (exchanges.md §1.5); a look-up's reply says nothing of orders.
+    headers = {"X-MBX-USED-WEIGHT-1M": "57", "X-MBX-ORDER-COUNT-10S": "3"}
+    assert observations(ctx("binance"), Op.QUERY, headers) == [
+        Observation("ip:10.0.0.1:binance:api:weight-1m", 57, 60_000)
     ]
 
 
