@@ -10,9 +10,12 @@ binding through the real store and vault, one resting order placed through the g
 1. *Sequential*: the same signed read, looking the order up by client order id, ``--requests``
    times through a bare ``ccxt.async_support`` client (unmodified, only ``urls['api']`` set) and
    through ``GatewayService.query_order`` (store snapshot → pooled client → budget → the same ccxt
-   call → request record committed to the activity log), interleaved in blocks of 20 so drift
-   hits both alike (the bare client on an account of its own). Also ``create_order`` against
-   ``place_order`` (which adds the sent-order journal write), 15 times each.
+   call → request record journaled, then copied to the activity log), interleaved in blocks of 20
+   so drift hits both alike (the bare client on an account of its own). Also ``create_order``
+   against ``place_order`` (which also journals the client order id before sending), in blocks
+   of 10, 60 each. The gateway's journal is copied into the store after each of its blocks,
+   untimed, so that copy (off the request path, by a thread of its own) does not land in the
+   next block of either side.
 2. *Concurrent*: for each ``--concurrency`` N, N bots do the read at once, spread over one
    account (binding) per 10 bots as bots share keys in practice (and so no account's own limit
    is the bottleneck); the bare side is one ccxt client per account of its own. Timed: the wall
@@ -76,7 +79,9 @@ BLOCK = 20
 # rounds to keep both sides within them. Bybit: a second apart, so no one-second window holds
 # more than two rounds of 20 (a half-second pause let three rounds meet once the gateway got faster).
 PAUSE_S = {"okx": 0.8, "bybit": 1.0}
-PLACES = 15  # per side: below every exchange's order-rate limit (Bybit spot: 20 per second)
+# Orders per side and block, blocks, and the pause after each: within every exchange's order-rate
+# limit for one account (Binance spot 50 per 10 s, OKX 60 per 2 s, Bybit spot 20 per second).
+PLACES, PLACE_BLOCKS, PLACE_PAUSE_S = 10, 6, 2.5
 BOTS_PER_ACCOUNT = 10
 GATEWAY_IP, BARE_IP = "127.0.0.21", "127.0.0.22"
 
@@ -162,16 +167,16 @@ async def _exchange(
 
             await _timed(BLOCK, bare_query)  # warm both paths
             await _timed(BLOCK, gateway_query)
+            await gateway.flush_records()
             bench.settle()
             bare_ms: list[float] = []
             gateway_ms: list[float] = []
             for _ in range(max(1, requests // BLOCK)):
                 bare_ms += await _timed(BLOCK, bare_query)
                 gateway_ms += await _timed(BLOCK, gateway_query)
+                await gateway.flush_records()  # untimed: the copy runs between blocks, not in the next
                 await asyncio.sleep(PAUSE_S.get(exchange, 0))  # untimed: stay within the limit
             rows.append(_row(exchange, "query_order (sequential)", bare_ms, gateway_ms))
-
-            places = PLACES
 
             async def bare_place(i: int) -> object:
                 params = {"clientOrderId": f"bare{exchange}{i}x{time.monotonic_ns()}"}
@@ -180,8 +185,13 @@ async def _exchange(
             async def gateway_place(i: int) -> object:
                 return await gateway.place_order(ref, _intent(1_000_000 + i + time.monotonic_ns()))
 
-            bare_places = await _timed(places, bare_place)
-            gateway_places = await _timed(places, gateway_place)
+            bare_places: list[float] = []
+            gateway_places: list[float] = []
+            for _ in range(PLACE_BLOCKS):
+                bare_places += await _timed(PLACES, bare_place)
+                gateway_places += await _timed(PLACES, gateway_place)
+                await gateway.flush_records()
+                await asyncio.sleep(PLACE_PAUSE_S)  # untimed: within every exchange's order-rate limit
             rows.append(_row(exchange, "place_order (sequential)", bare_places, gateway_places))
         rows.append(await _replacement(bench, gateway, exchange, ref, credential_id, key, cid, bots))
         for n in concurrency:
@@ -236,6 +246,7 @@ async def _concurrent(bench: Bench, gateway: GatewayService, exchange: str, bots
             await asyncio.sleep(pause)  # untimed: stay within the limits
             bare_wall.append(await burst(bare))
             gateway_wall.append(await burst(through_gateway))
+            await gateway.flush_records()  # untimed: the copy runs between rounds, not in the next
     what = f"query_order, {bots} bots at once on {accounts} account(s): wall time of all {bots}"
     return _row(exchange, what, bare_wall, gateway_wall)
 

@@ -1,14 +1,17 @@
 """The gateway: the one component that decrypts secrets and talks to exchanges with them.
 
-Every request: one store read (:class:`SnapshotReader`: binding → current credential version,
-guards, pause, as a fresh read would return them) → the pooled client of that version
-(decrypted once per version) → the shared rate budget (exchange account and egress IP) → if
-the request waited since that read (:class:`BindingRead`), the binding read once more right
-before signing (a key replaced or a pause set while the request waited wins: nothing is signed
-with a key after its replacement commits) → the ccxt call → the request record (durable before
-the result is used: in the request journal on SQLite, else group-committed with concurrent
-requests' records; if it cannot be written the request fails) → the result. Store writes run on
-the gateway's own threads, never on the event loop.
+Every request: the binding's snapshot (:class:`SnapshotReader`: binding → current credential
+version, guards, pause, as a fresh read would return them; on SQLite no SQL at all while nothing
+has committed) → the pooled client of that version (decrypted once per version) and the terms of
+the call kept with it → the shared rate budget (exchange account and egress IP) → right before
+signing, whether that read is still current (:class:`BindingRead`: nothing committed since, or on
+PostgreSQL the request did not wait), else the binding read once more (a key replaced or a pause
+set meanwhile wins: nothing is signed with a key after its replacement commits) → the ccxt call
+→ the request record (durable before the result is used: in the request journal on SQLite,
+else group-committed with concurrent requests' records; if it cannot be written the request
+fails) → the result. An order's client id is journaled the same way before the order leaves
+(:meth:`RequestSink.sent`). Store writes that may wait for the database run on the gateway's own
+threads, never on the event loop.
 
 Nothing but :class:`GatewayError` (and its subclasses) leaves the gateway: ccxt errors of the
 public requests a fresh session makes first (markets, Binance's exchangeInfo) are classified,

@@ -15,6 +15,7 @@ previous one commits; the busy handler is left to arbitrate between processes on
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 import threading
@@ -75,8 +76,11 @@ class Store:
         if engine.dialect.name == "sqlite":
             _configure_sqlite(engine)
         store = cls(engine)
-        if migrate:
-            store.migrate()
+        with _first_open(path):
+            if path is not None:
+                engine.connect().close()  # the file exists and is in WAL mode from here on
+            if migrate:
+                store.migrate()
         if path is not None:
             os.chmod(path, 0o600)
         return store
@@ -148,6 +152,24 @@ def _sqlite_file(url: URL) -> Path | None:
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
     return Path(url.database).expanduser()
+
+
+@contextmanager
+def _first_open(path: Path | None) -> Iterator[None]:
+    """Held while a process opens the SQLite file at ``path`` for the first time: the first
+    connection turns a new file to WAL, and SQLite answers "database is locked" at once, without
+    waiting, to a second process converting the same new file. An exclusive ``flock`` on the
+    file's directory makes processes started together (the demo's web cabinet and worker) take
+    turns; it is released when the block ends or the process dies. No-op without a file."""
+    if path is None:
+        yield
+        return
+    fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the last descriptor releases the lock
 
 
 @contextmanager

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import stat
 from pathlib import Path
+from typing import Any
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -61,3 +63,33 @@ def test_sqlite_file_is_created_private_in_its_directory(tmp_path: Path) -> None
     store.close()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+_BARRIER: Any = None
+
+
+def _join(barrier: Any) -> None:
+    global _BARRIER
+    _BARRIER = barrier
+
+
+def _open_together(url: str) -> str:
+    """Open ``url`` the moment every process of the pool is ready; the error text, or "ok"."""
+    _BARRIER.wait()
+    try:
+        Store.open(url).close()
+    except Exception as exc:  # the test reports what any process met
+        return f"{type(exc).__name__}: {exc}"
+    return "ok"
+
+
+def test_processes_opening_a_new_sqlite_file_together_all_succeed(tmp_path: Path) -> None:
+    # The demo starts the web cabinet and the worker at once on a new data directory; the first
+    # connection of each turns the new file to WAL, which SQLite refuses at once to a second one.
+    spawn = multiprocessing.get_context("spawn")
+    processes, rounds = 4, 40
+    barrier = spawn.Barrier(processes)
+    with spawn.Pool(processes, initializer=_join, initargs=(barrier,)) as pool:
+        for n in range(rounds):
+            url = f"sqlite:///{tmp_path / str(n) / 'tradebind.sqlite3'}"
+            assert pool.map(_open_together, [url] * processes, chunksize=1) == ["ok"] * processes
