@@ -11,8 +11,8 @@ The sink's writer thread copies the lines into the store within moments (at most
 
 Why a mapping. A line is stored into a shared mapping of the file: it is in the kernel's page
 cache once the copy is done, exactly as a ``write`` would leave it (a crash of the process keeps
-it), without a system call and the inode update each ``write`` makes (18 µs of the 20 µs a
-record took on the loop right after a wait for the network, on this 2-core VM). Space is
+it), without a system call and the inode update each ``write`` makes (most of what a record
+cost on the loop right after a wait for the network, on this 2-core VM). Space is
 reserved ahead, 1 MiB at a time, with ``posix_fallocate``: a full disk (or a file size limit)
 refuses the reservation, before any byte of the line is stored, so a record that cannot be
 journaled fails whole, and a store into reserved blocks cannot meet a full disk (which a sparse

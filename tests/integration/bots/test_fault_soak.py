@@ -67,6 +67,11 @@ def all_activity(store: Store, owner_id: str) -> list[ActivityEntry]:
     return entries
 
 
+def rate_limited(store: Store, owner_id: str) -> bool:
+    """Whether one of the owner's latest 500 requests was answered with a rate limit."""
+    return any(e.result.startswith("RATE_LIMITED") for e in ActivityRepository(store, owner_id).recent(limit=500))
+
+
 class PriceDriver(threading.Thread):
     """Moves BTC/USDT through the cycles, one price per ``hold_s``, until stopped."""
 
@@ -134,10 +139,16 @@ def test_exchange_and_tradebind_agree_after_1000_faults_and_sigkills(
                 if mid_order:
                     kills_mid_order += 1
                     break
-        # A rate-limit squeeze: 6 requests a minute per endpoint and account, for a while.
+        # A rate-limit squeeze: 6 requests a minute per endpoint and account, for 8 s and until
+        # the worker has met it (how many requests 8 s hold depends on the bots' state then).
         control.fault(EXCHANGE, "rate_limit", weight_per_minute=6)
         squeeze_ends = time.monotonic() + 8
-        wait_for(lambda: time.monotonic() > squeeze_ends, 10, "the squeeze to last")
+        wait_for(
+            lambda: time.monotonic() > squeeze_ends and rate_limited(store, owner_id),
+            60,
+            "the worker to meet the squeeze",
+            poll=0.5,
+        )
         control.fault(EXCHANGE, "rate_limit", weight_per_minute=1_000_000_000)
         wait_for(lambda: remaining() == 0, 150, "every counted fault to fire", poll=0.5)
         control.clear_faults(EXCHANGE)
