@@ -484,7 +484,7 @@ class GatewayService:
     ) -> T:
         """:meth:`_with_backoff`, its failure raised as the :class:`GatewayError` it means."""
         try:
-            try:
+            try:  # _with_backoff written out: one coroutine fewer on every look-up
                 return await self._request(call, fn, read)
             except _Failed as failed:
                 return await self._retry(call, fn, failed)
@@ -590,7 +590,7 @@ class GatewayService:
         """The pooled session of ``resolved``, acquired (the caller releases it)."""
         try:
             return await self._pool.acquire(call.ref.owner_id, resolved)
-        except _CALL_ERRORS as exc:  # a fresh session loads markets first (see _fetch_costs)
+        except _CALL_ERRORS as exc:  # a fresh session loads markets first (see _fetch_terms)
             raise _not_sent(resolved.exchange.value, exc) from None
         except (StoreError, VaultError) as exc:  # the key could not be opened (deleted, KEK down)
             raise GatewayError(f"the binding's key could not be opened ({type(exc).__name__})") from None
