@@ -31,6 +31,7 @@ import statistics
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,13 +74,13 @@ class CountingSink:
     # (sent at, epoch s; binding, bot, version) of the watched bindings' requests
     requests: list[tuple[float, str, str | None, int]] = field(default_factory=list)
 
-    async def record(self, entry: RequestRecord) -> None:
+    def record_now(self, entry: RequestRecord) -> Awaitable[None] | None:
         self.by_op[entry.endpoint.split(" ")[1]] += 1  # "okx place BTC/USDT ..."
         self.by_result[entry.result] += 1
         if entry.binding_id in self.watched:
             assert entry.sent_at is not None
             self.requests.append((entry.sent_at, entry.binding_id, entry.bot_id, entry.version))
-        await self.inner.record(entry)
+        return self.inner.record_now(entry)
 
     async def sent(self, owner_id: str, binding_id: str, client_order_id: str) -> bool:
         return await self.inner.sent(owner_id, binding_id, client_order_id)

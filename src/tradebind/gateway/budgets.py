@@ -51,6 +51,12 @@ class Observation:
 
 
 class RateBudget(Protocol):
+    def try_acquire(self, charges: Sequence[Charge]) -> bool:
+        """Count every charge and return True if all of them fit their windows now; else count
+        none and return False (then :meth:`acquire` waits). The gateway asks this first: most
+        requests find room, and this costs them no coroutine."""
+        ...
+
     async def acquire(self, charges: Sequence[Charge]) -> None:
         """Wait until every charge fits its counter's current window, then count them all."""
         ...
@@ -104,22 +110,29 @@ class InProcessBudget:
             counter = self._counters[key] = _Counter(window_ms)
         return counter
 
-    def _limit(self, charge: Charge, counter: _Counter) -> int:
-        learned = counter.learned_limit
-        return min(charge.limit, learned) if learned is not None else charge.limit
-
     def _wait_ms(self, charges: Sequence[Charge], now_ms: float) -> float:
         """0 if every charge fits now, else how long until the first blocking window ends."""
         wait = 0.0
-        for charge in charges:
-            counter = self._counter(charge.key, charge.window_ms)
-            counter.roll(int(now_ms))
-            limit = self._limit(charge, counter)
+        now = int(now_ms)
+        for charge in charges:  # on every request: _counter and the limit written out
+            counter = self._counters.get(charge.key)
+            if counter is None or counter.window_ms != charge.window_ms:
+                counter = self._counter(charge.key, charge.window_ms)
+            counter.roll(now)
+            learned = counter.learned_limit
+            limit = charge.limit if learned is None or learned > charge.limit else learned
             if charge.cost > limit:
                 raise ValueError(f"{charge.key}: a cost of {charge.cost} can never fit a limit of {limit}")
             if counter.used + charge.cost > limit:
                 wait = max(wait, counter.start + counter.window_ms - now_ms)
         return wait
+
+    def try_acquire(self, charges: Sequence[Charge]) -> bool:
+        now = self._clock()
+        if self._wait_ms(charges, now) > 0:
+            return False
+        self._count(charges, now)
+        return True
 
     async def acquire(self, charges: Sequence[Charge]) -> None:
         now = self._clock()
@@ -133,10 +146,14 @@ class InProcessBudget:
                 now = self._clock()
                 wait = self._wait_ms(charges, now)
             self._waited_ms += now - started
+        self._count(charges, now)
+
+    def _count(self, charges: Sequence[Charge], now_ms: float) -> None:
+        """Count ``charges`` (each fits, as :meth:`_wait_ms` just said at ``now_ms``)."""
         for charge in charges:
             counter = self._counters[charge.key]
             counter.used += charge.cost
-            if counter.start + counter.window_ms - now <= self._slack_ms:
+            if counter.start + counter.window_ms - now_ms <= self._slack_ms:
                 counter.carried += charge.cost
 
     def observe(self, observations: Sequence[Observation]) -> None:

@@ -18,7 +18,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,8 +73,11 @@ class RecordFailed(Exception):
 
 
 class RequestSink(Protocol):
-    async def record(self, entry: RequestRecord) -> None:
-        """Return once ``entry`` is durable; raise :class:`RecordFailed` otherwise."""
+    def record_now(self, entry: RequestRecord) -> Awaitable[None] | None:
+        """Take ``entry``: None when it is durable already (journaled), else an awaitable that
+        returns once it is durable. Raise :class:`RecordFailed` (at once, or from the awaitable)
+        if it cannot be written. Not a coroutine: the gateway calls it on every request, and a
+        record journaled at once costs it no coroutine."""
         ...
 
     async def sent(self, owner_id: str, binding_id: str, client_order_id: str) -> bool:
@@ -139,37 +142,37 @@ class ActivityRequestSink:
     from one writer thread, a transaction per batch.
 
     On a SQLite file (unless ``power_safe``) a record is durable once it is in the gateway's request
-    journal (:mod:`.request_journal`): :meth:`record` appends one line to that file and returns, a
-    few microseconds on the event loop instead of a commit (0.2–0.4 ms). So does :meth:`sent`: an
-    order id is journaled with one line before the order leaves, instead of a synced commit on a
-    store thread before it (0.3–3 ms, and the thread switch), and is "sent before" from then on:
-    to this gateway at once (it keeps the ids not yet copied), to every other once copied. The
-    writer thread copies the journal's lines into the log and the sent-order table once they stop
-    coming for a moment (20 ms) or within 0.5 s, in order, many per transaction, each transaction
-    carrying the journal's copy mark; if the database refuses (a long lock, an error), it tries
-    again with back-off, and the lines wait in the journal meanwhile. At :meth:`close` a fully
-    copied journal is removed. A journal left behind (the process was killed, or the database was
-    unwritable at close) is copied from its mark by the next sink on the same database, before its
-    own lines: as soon as that sink is made if a journal is there (its :meth:`sent` waits for that
-    copy, and counts the ids of a journal it could not copy as sent), else at its first line (a
-    mark whose journal is gone is dropped then too); a live sink also looks for such journals
-    every 5 s. Durability is the log's own on SQLite: its commits use ``synchronous=NORMAL`` under
-    WAL (SQLite docs, pragma.html#pragma_synchronous and wal.html), so a committed line, like a
-    journaled one, survives a crash of the process or of the service but may be lost to a power
-    loss or an OS crash. Any later durable write (deals, keys: ``synchronous=FULL``) fsyncs the
-    log's commits made before it, and so a journaled line too once it has been copied; a power
-    loss within those 0.5 s may lose a record whose result a durable write used, or an order id
-    sent meanwhile. The caller's own record of the order, written durably before it asked (the
-    runner's ``pending`` order), is what finds such an order again, as after any crash: the
-    runner looks every pending order up by client id before it acts.
+    journal (:mod:`.request_journal`): :meth:`record_now` appends one line to that file and returns
+    None, a few microseconds on the event loop instead of a commit (0.2–0.4 ms). So does
+    :meth:`sent`: an order id is journaled with one line before the order leaves, instead of a
+    synced commit on a store thread before it (0.3–3 ms, and the thread switch), and is "sent
+    before" from then on: to this gateway at once (it keeps the ids not yet copied), to every other
+    once copied. The writer thread copies the journal's lines into the log and the sent-order table
+    once they stop coming for a moment (20 ms) or within 0.5 s, in order, many per transaction, each
+    transaction carrying the journal's copy mark; if the database refuses (a long lock, an error),
+    it tries again with back-off, and the lines wait in the journal meanwhile. At :meth:`close` a
+    fully copied journal is removed. A journal left behind (the process was killed, or the database
+    was unwritable at close) is copied from its mark by the next sink on the same database, before
+    its own lines: as soon as that sink is made if a journal is there (its :meth:`sent` waits for
+    that copy, and counts the ids of a journal it could not copy as sent), else at its first line (a
+    mark whose journal is gone is dropped then too); a live sink also looks for such journals every
+    5 s. Durability is the log's own on SQLite: its commits use ``synchronous=NORMAL`` under WAL
+    (SQLite docs, pragma.html#pragma_synchronous and wal.html), so a committed line, like a
+    journaled one, survives a crash of the process or of the service but may be lost to a power loss
+    or an OS crash. Any later durable write (deals, keys: ``synchronous=FULL``) fsyncs the log's
+    commits made before it, and so a journaled line too once it has been copied; a power loss within
+    those 0.5 s may lose a record whose result a durable write used, or an order id sent meanwhile.
+    The caller's own record of the order, written durably before it asked (the runner's ``pending``
+    order), is what finds such an order again, as after any crash: the runner looks every pending
+    order up by client id before it acts.
 
-    Elsewhere (PostgreSQL, SQLite in memory) and with ``power_safe``, :meth:`record` waits for
-    the commit of the batch holding its entry (group commit: N requests at once cost about one
-    commit); if the commit fails, every record of that batch fails. ``power_safe`` commits with
-    ``synchronous=FULL`` (an fsync per batch); PostgreSQL as configured (``synchronous_commit``).
-    There :meth:`sent` is :meth:`BindingControls.mark_sent
-    <tradebind.store.binding_controls.BindingControls.mark_sent>` on a thread: a synced commit
-    before the order leaves.
+    Elsewhere (PostgreSQL, SQLite in memory) and with ``power_safe``, :meth:`record_now` hands back
+    a future to wait on (:meth:`record` waits on it), settled by the commit of the batch holding its
+    entry (group commit: N requests at once cost about one commit); if the commit fails, every
+    record of that batch fails. ``power_safe`` commits with ``synchronous=FULL`` (an fsync per
+    batch); PostgreSQL as configured (``synchronous_commit``). There :meth:`sent` is
+    :meth:`BindingControls.mark_sent <tradebind.store.binding_controls.BindingControls.mark_sent>`
+    on a thread: a synced commit before the order leaves.
 
     Use from one event loop (the gateway's).
     """
@@ -199,15 +202,22 @@ class ActivityRequestSink:
             self._orphans_seen.set()
 
     async def record(self, entry: RequestRecord) -> None:
+        """Return once ``entry`` is durable (:meth:`record_now`, awaited)."""
+        waiting = self.record_now(entry)
+        if waiting is not None:
+            await waiting
+
+    def record_now(self, entry: RequestRecord) -> asyncio.Future[None] | None:
         if self._closed:
             raise RecordFailed("the activity record could not be written: the gateway is closing")
         if self._directory is None:
             future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._to_thread(_Taken(entry, future=future))
-            await future
-            return
+            return future
         at = time.time()
-        self._journaled(_fields(entry, at), lambda journal, end: _Taken(entry, at, end, journal=journal))
+        journal, end, opened = self._journal_line(_fields(entry, at))
+        self._to_thread(_Taken(entry, at, end, journal=journal), wake=opened)
+        return None
 
     async def sent(self, owner_id: str, binding_id: str, client_order_id: str) -> bool:
         if self._closed:
@@ -223,7 +233,8 @@ class ActivityRequestSink:
             return False
         at = time.time()
         line = {"at": at, "sent": client_order_id, "binding": binding_id, "owner": owner_id}
-        self._journaled(line, lambda journal, end: _Sent(owner_id, binding_id, client_order_id, at, end, journal))
+        journal, end, opened = self._journal_line(line)
+        self._to_thread(_Sent(owner_id, binding_id, client_order_id, at, end, journal), wake=opened)
         self._unsettled.add(key)
         return True
 
@@ -248,9 +259,11 @@ class ActivityRequestSink:
         self._to_thread(None)
         await asyncio.to_thread(self._thread.join)
 
-    def _journaled(self, fields: dict[str, Any], item: Callable[[str, int], _Taken | _Sent]) -> None:
-        """Append ``fields`` to the journal and queue ``item(journal name, end)`` for the copy;
-        RecordFailed if the line could not be written (nothing of it is then in the journal)."""
+    def _journal_line(self, fields: dict[str, Any]) -> tuple[str, int, bool]:
+        """Append ``fields`` to the journal: its name, its size after the line, and whether the
+        line opened it (then queueing the line wakes the writer thread, which from then on looks
+        at the journal every _TICK_S). RecordFailed if the line could not be written (nothing of
+        it is then in the journal)."""
         assert self._directory is not None
         journal = self._journal
         opened = journal is None
@@ -264,8 +277,7 @@ class ActivityRequestSink:
         except OSError as exc:
             log.warning("line not written to the request journal: %s", type(exc).__name__)
             raise RecordFailed(_NOT_WRITTEN) from None
-        # The first line wakes the thread, which then looks at the journal every _TICK_S.
-        self._to_thread(item(journal.name, end), wake=opened)
+        return journal.name, end, opened
 
     def _mark_sent(self, owner_id: str, binding_id: str, client_order_id: str) -> bool:
         try:

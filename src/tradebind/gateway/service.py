@@ -453,7 +453,7 @@ class GatewayService:
                 return None
             await asyncio.sleep(min(_POLL_S, remaining_s))
 
-    async def _lookup(
+    def _lookup(
         self,
         ref: BindingRef,
         bot_id: str | None,
@@ -461,12 +461,11 @@ class GatewayService:
         symbol: str,
         cid: str,
         read: BindingRead | None = None,
-    ) -> dict[str, Any] | None:
+    ) -> Awaitable[dict[str, Any] | None]:
+        """The look-up of ``cid`` by client order id (:meth:`_read`); not a coroutine of its own,
+        so a look-up's frames are the request's."""
         call = _Call(ref, bot_id, Op.QUERY, symbol)
-        found: dict[str, Any] | None = await self._read(
-            call, lambda s: query_by_client_id(s.client, exchange, symbol, cid), read
-        )
-        return found
+        return self._read(call, lambda s: query_by_client_id(s.client, exchange, symbol, cid), read)
 
     async def _last_price(self, ref: BindingRef, bot_id: str, symbol: str) -> Decimal:
         base, _, rest = symbol.partition("/")
@@ -561,7 +560,8 @@ class GatewayService:
                 )
                 ctx = terms.ctx
                 if charged != ctx.account:  # a new key of the same account keeps the charge taken
-                    await self._budget.acquire(terms.charges)
+                    if not self._budget.try_acquire(terms.charges):
+                        await self._budget.acquire(terms.charges)
                     charged = ctx.account
                 # No await between this check and the signature (ccxt signs before its first
                 # await): if anything committed since the binding was read (or, without a commit
@@ -581,7 +581,9 @@ class GatewayService:
                 seen = observations(ctx, call.op, headers) if headers else None
                 if seen:
                     self._budget.observe(seen)
-                await self._record(call, session, terms, None, round((time.monotonic() - started) * 1000), sent_at)
+                waiting = self._record(call, session, terms, None, round((time.monotonic() - started) * 1000), sent_at)
+                if waiting is not None:
+                    await _recorded(waiting)
                 return result
             finally:
                 self._pool.release(session)
@@ -648,14 +650,16 @@ class GatewayService:
         failure = Failure(failure.verdict, failure.code, session.adapter.scrub(failure.message))
         latency_ms = round((time.monotonic() - started) * 1000)
         self._budget.observe(observations(terms.ctx, call.op, session.client.last_response_headers or {}))
-        await self._record(call, session, terms, failure, latency_ms, sent_at)
+        waiting = self._record(call, session, terms, failure, latency_ms, sent_at)
+        if waiting is not None:
+            await _recorded(waiting)
         if failure.verdict in PAUSING_VERDICTS or (failure.verdict is None and failure.code is not None):
             if self._snapshot(call.ref).resolved.version_id != session.version_id:
                 raise _Failed(failure, exc, stale=True)
             await self._pause(call.ref, session, market, failure)
         raise _Failed(failure, exc)
 
-    async def _record(
+    def _record(
         self,
         call: _Call,
         session: VenueSession,
@@ -663,9 +667,11 @@ class GatewayService:
         failure: Failure | None,
         latency_ms: int,
         sent_at: float,
-    ) -> None:
+    ) -> Awaitable[object] | None:
         """One record per exchange call: the adapter's calls (balance reads make several) each
-        with their endpoint, or the one ccxt call of the operation."""
+        with their endpoint, or the one ccxt call of the operation. None once they are durable
+        (journaled), else what to await (:func:`_recorded`) until they are; GatewayError if they
+        cannot be written. Not a coroutine: on the journal it is done without one."""
         outcome = "ok" if failure is None else _result_text(failure)
         evidence = session.adapter.evidence
         if evidence:
@@ -674,28 +680,32 @@ class GatewayService:
         else:
             calls = [(terms.operation, outcome, latency_ms)]
         ref = call.ref
-        entries = [
-            RequestRecord(
-                owner_id=ref.owner_id,
-                binding_id=ref.binding_id,
-                bot_id=call.bot_id,
-                credential_id=session.credential_id,
-                version=session.version,
-                endpoint=endpoint,
-                result=result,
-                latency_ms=elapsed,
-                details=session.record_details,
-                sent_at=sent_at,
-            )
-            for endpoint, result, elapsed in calls
-        ]
+        waiting: list[Awaitable[None]] = []
         try:
-            if len(entries) == 1:
-                await self._sink.record(entries[0])
-            else:  # recorded together: a sink that waits for its commit waits once for all
-                await asyncio.gather(*(self._sink.record(e) for e in entries))
+            for endpoint, result, elapsed in calls:
+                # Positional, in field order (owner, binding, bot, credential, version, endpoint,
+                # result, latency, details, sent at): keywords cost a named tuple twice as much.
+                record = RequestRecord(
+                    ref.owner_id,
+                    ref.binding_id,
+                    call.bot_id,
+                    session.credential_id,
+                    session.version,
+                    endpoint,
+                    result,
+                    elapsed,
+                    session.record_details,
+                    sent_at,
+                )
+                pending = self._sink.record_now(record)
+                if pending is not None:
+                    waiting.append(pending)
         except RecordFailed:
-            raise GatewayError("the request could not be recorded, so its result was not used") from None
+            raise GatewayError(_NOT_RECORDED) from None
+        if not waiting:
+            return None
+        # Recorded together: a sink that waits for its commit waits once for all.
+        return waiting[0] if len(waiting) == 1 else asyncio.gather(*waiting)
 
     async def _pause(self, ref: BindingRef, session: VenueSession, market: Market, failure: Failure) -> None:
         adapter = session.adapter
@@ -753,6 +763,17 @@ class GatewayService:
 
     async def _in_store(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._store_threads, fn, *args)
+
+
+_NOT_RECORDED = "the request could not be recorded, so its result was not used"
+
+
+async def _recorded(waiting: Awaitable[object]) -> None:
+    """Wait for records :meth:`GatewayService._record` could not make durable at once."""
+    try:
+        await waiting
+    except RecordFailed:
+        raise GatewayError(_NOT_RECORDED) from None
 
 
 def _not_sent(exchange: str, exc: Exception) -> _Failed:

@@ -22,7 +22,6 @@ send them):
 
 from __future__ import annotations
 
-import functools
 from decimal import Decimal
 from typing import Any
 
@@ -107,18 +106,29 @@ async def query_by_client_id(client: Any, exchange: str, symbol: str, client_ord
 
 def _decimal(value: object) -> Decimal | None:
     """ccxt's number (a float, or text) as the Decimal its text says; None for none."""
-    if value is None or value == "":
+    kind = type(value)
+    if kind is float or kind is str:
+        # Kept: amounts and prices repeat from order to order, and a Decimal costs a microsecond
+        # to make (immutable, so one can be shared). By type: 1.0 and "1" are kept apart. A
+        # plain dict, emptied when full: a hit moves nothing (lru_cache relinks on every hit).
+        kept = _FLOATS if kind is float else _TEXTS
+        found = kept.get(value)
+        if found is not None:
+            return found
+        if value == "":
+            return None
+        if len(kept) >= _KEEP:
+            kept.clear()
+        found = kept[value] = Decimal(str(value))
+        return found
+    if value is None:
         return None
-    if isinstance(value, int | float | str):
-        return _decimal_of(value)
     return Decimal(str(value))
 
 
-@functools.lru_cache(maxsize=4096, typed=True)
-def _decimal_of(value: int | float | str) -> Decimal:
-    # Kept: amounts and prices repeat from order to order, and a Decimal costs a microsecond to
-    # make (immutable, so one can be shared). Typed: 1 and 1.0 are kept apart ("1" and "1.0").
-    return Decimal(str(value))
+_KEEP = 4096
+_FLOATS: dict[object, Decimal] = {}
+_TEXTS: dict[object, Decimal] = {}
 
 
 _STATES = {"open": OrderState.OPEN, "closed": OrderState.FILLED, "canceled": OrderState.CANCELED,
@@ -147,26 +157,27 @@ def order_result(order: dict[str, Any], client_order_id: str | None = None, size
     if size is not _ONE:
         amount, filled = amount * size, filled * size
     side = str(get("side") or "buy")
+    fees = get("fees") or ([order["fee"]] if get("fee") else None)
+    # Positional, in field order: made for every order request, and keywords cost a named tuple
+    # twice as much.
     return OrderResult(
-        client_order_id=str(get("clientOrderId") or client_order_id or ""),
-        exchange_order_id=str(get("id") or ""),
-        symbol=symbol,
-        side=_SIDES.get(side) or OrderSide(side),
-        kind=OrderKind.MARKET if get("type") == "market" else OrderKind.LIMIT,
-        state=_STATES.get(str(get("status")), OrderState.OPEN),
-        amount=amount,
-        filled=filled,
-        average_price=average,
-        price=_decimal(get("price")),
-        fee_quote=_fee_quote(order, symbol, average),
+        str(get("clientOrderId") or client_order_id or ""),  # client_order_id
+        str(get("id") or ""),  # exchange_order_id
+        symbol,
+        _SIDES.get(side) or OrderSide(side),
+        OrderKind.MARKET if get("type") == "market" else OrderKind.LIMIT,
+        _STATES.get(str(get("status")), OrderState.OPEN),
+        amount,
+        filled,
+        average,  # average_price
+        _decimal(get("price")),
+        _fee_quote(fees, symbol, average) if fees else _ZERO,
     )
 
 
-def _fee_quote(order: dict[str, Any], symbol: str, average: Decimal | None) -> Decimal:
-    """The order's fees in the quote currency (a fee in the base currency at the average price)."""
-    fees = order.get("fees") or ([order["fee"]] if order.get("fee") else [])
-    if not fees:
-        return _ZERO
+def _fee_quote(fees: list[Any], symbol: str, average: Decimal | None) -> Decimal:
+    """An order's ``fees`` (ccxt's) in the quote currency (a fee in the base currency at the
+    average price)."""
     base, _, rest = symbol.partition("/")
     quote = rest.split(":")[0]
     total = _ZERO

@@ -62,6 +62,20 @@ async def test_a_batch_that_cannot_be_committed_fails_every_request_in_it(store:
     assert all(isinstance(r, RecordFailed) for r in results)
 
 
+async def test_without_the_journal_a_record_is_durable_once_what_it_hands_back_is_done(store: Store) -> None:
+    alice = OwnerDirectory(store).create("alice").id
+    sink = ActivityRequestSink(store, power_safe=True)  # each record waits for its commit
+    try:
+        waiting = [sink.record_now(_record(alice, n)) for n in range(3)]
+        assert all(w is not None for w in waiting)
+        for w in waiting:
+            assert w is not None
+            await w
+        assert _logged(store, alice) == [0, 1, 2]  # in the log: no flush asked for
+    finally:
+        await sink.close()
+
+
 async def test_the_writers_connection_keeps_its_durability_setting_to_itself(tmp_path: Path) -> None:
     store = Store.open(f"sqlite:///{tmp_path / 'gateway.sqlite3'}", pool_size=1, max_overflow=0)
     try:
@@ -95,9 +109,10 @@ async def test_records_never_wait_for_the_database_and_reach_the_log_in_order_on
         await sink.flush()
         assert _logged(sqlite_store, alice) == [0]
         other.execute("BEGIN IMMEDIATE")  # e.g. the cabinet in another process, mid-write
-        # Each returns at once (durable in the journal); none waits for the lock.
-        for n in range(1, 4):
-            await asyncio.wait_for(sink.record(_record(alice, n)), timeout=5)
+        # Each is durable in the journal once taken: nothing to wait for, so no wait for the lock.
+        for n in range(1, 3):
+            assert sink.record_now(_record(alice, n)) is None
+        await asyncio.wait_for(sink.record(_record(alice, 3)), timeout=5)
         other.execute("COMMIT")
         # A database that refuses the copy (a table renamed away): still accepted, kept, and
         # copied once the database takes them again.

@@ -81,3 +81,21 @@ async def test_a_cost_that_can_never_fit_is_refused() -> None:
     b = budget(FakeTime(0))
     with pytest.raises(ValueError, match="can never fit"):
         await b.acquire([Charge("k", 11, 10, 1000)])
+
+
+async def test_try_acquire_counts_a_request_that_fits_and_nothing_of_one_that_does_not() -> None:
+    t = FakeTime(4_000_000)  # a window boundary
+    b = budget(t)
+    weight = Charge("ip:1:weight-1m", 4, 10, 60_000)
+    assert b.try_acquire([ORDER, weight])
+    assert b.try_acquire([ORDER, weight])
+    # 12 of 10 weight: refused whole, so the order counter's room is not taken either.
+    assert not b.try_acquire([ORDER, weight])
+    for _ in range(3):  # orders 3, 4, 5 of 5: the refused request left its order unspent
+        assert b.try_acquire([ORDER])
+    assert not b.try_acquire([ORDER])
+    assert t.now == 4_000_000  # nothing waited
+    assert b.waited_ms() == 0
+    t.now += 10_000  # the order window rolls over; the weight minute has not
+    assert b.try_acquire([ORDER])
+    assert not b.try_acquire([ORDER, weight])

@@ -49,6 +49,17 @@ def test_ccxt_orders_become_results_in_base_units_with_quote_fees() -> None:
     assert order_result(spot).state is OrderState.CANCELED
 
 
+def test_numbers_keep_the_text_they_came_as_and_the_kept_ones_stay_right_when_many_come() -> None:
+    from_float = order_result({"symbol": "BTC/USDT", "amount": 1.0, "filled": 0.1, "price": 0.3})
+    from_text = order_result({"symbol": "BTC/USDT", "amount": "1", "filled": "0.10", "price": ""})
+    assert (str(from_float.amount), str(from_float.filled), str(from_float.price)) == ("1.0", "0.1", "0.3")
+    assert (str(from_text.amount), str(from_text.filled), from_text.price) == ("1", "0.10", None)
+    # Far more distinct prices than are kept: each is still its own text.
+    prices = [order_result({"symbol": "BTC/USDT", "price": 1000 + n / 8}).price for n in range(10_000)]
+    assert prices == [Decimal(str(1000 + n / 8)) for n in range(10_000)]
+    assert order_result({"symbol": "BTC/USDT", "price": 0.3}).price == Decimal("0.3")
+
+
 def test_contract_size_comes_from_the_loaded_markets() -> None:
     markets = {"BTC/USDT:USDT": {"contract": True, "contractSize": 0.01}, "BTC/USDT": {"contract": False}}
     assert contract_size(markets, "BTC/USDT:USDT") == Decimal("0.01")
