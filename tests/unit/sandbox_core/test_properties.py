@@ -68,12 +68,23 @@ def test_spot_balances_stay_non_negative_and_add_up(flow: list[Action]) -> None:
     )
 
 
+def _reduces_position(venue: Venue, action: Action) -> bool:
+    """Whether the order of ``action``, filled whole, would only shrink alice's position now:
+    such an order holds no margin back (closing needs none, as on the exchanges)."""
+    _, side, qty, _ = action
+    position = venue.account("alice").position(PERP).qty
+    return side is not None and qty is not None and position * side.sign < 0 and abs(position) >= qty
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(actions, max_size=40))
 def test_futures_wallet_changes_only_by_realised_pnl_minus_fees(flow: list[Action]) -> None:
     venue = make_venue()
     venue.deposit("alice", "futures", "USDT", D("2000"))
+    closing: set[str] = set()  # client ids of orders placed to reduce the position
     for n, action in enumerate(flow):
+        if _reduces_position(venue, action):
+            closing.add(f"c{n}")
         _apply(venue, PERP, action, n)
         assert venue.margin(venue.account("alice"), "futures").available >= 0
     fills = [f for o in venue.orders_of("alice") for f in o.fills]
@@ -81,4 +92,26 @@ def test_futures_wallet_changes_only_by_realised_pnl_minus_fees(flow: list[Actio
     assert venue.account("alice").balance("futures", "USDT").total == expected
     net = sum((f.qty * f.side.sign for f in fills), D(0))
     assert venue.account("alice").position(PERP).qty == net
-    assert all(o.status is not OrderStatus.NEW or o.reserved > 0 for o in venue.open_orders("alice"))
+    # Every resting order holds margin back, but one placed to close (part of) the position.
+    assert all(
+        o.status is not OrderStatus.NEW or o.reserved > 0 or o.client_order_id in closing
+        for o in venue.open_orders("alice")
+    )
+
+
+def test_a_resting_order_that_closes_part_of_the_position_holds_no_margin() -> None:
+    # The flow hypothesis found (2026-12-07): the invariant above once said every resting order
+    # holds margin, which a closing order rightly does not.
+    venue = make_venue()
+    venue.deposit("alice", "futures", "USDT", D("2000"))
+    flow: list[Action] = [
+        ("market", Side.BUY, D("0.0190"), None),
+        ("price", None, None, D("40000")),
+        ("limit", Side.SELL, D("0.0090"), D("40001")),
+    ]
+    for n, action in enumerate(flow):
+        _apply(venue, PERP, action, n)
+    (closing,) = venue.open_orders("alice")
+    assert (closing.client_order_id, closing.status, closing.reserved) == ("c2", OrderStatus.NEW, D(0))
+    opening = venue.place_order("alice", PERP, Side.BUY, OrderType.LIMIT, D("0.0010"), D("39000"), "c3")
+    assert opening.reserved > 0
