@@ -13,17 +13,22 @@ binding through the real store and vault, one resting order placed through the g
    call → request record journaled, then copied to the activity log), interleaved in blocks of 20
    so drift hits both alike (the bare client on an account of its own). Also ``create_order``
    against ``place_order`` (which also journals the client order id before sending), in blocks
-   of 10, 60 each. The gateway's journal is copied into the store after each of its blocks,
-   untimed, so that copy (off the request path, by a thread of its own) does not land in the
-   next block of either side.
+   of 10, 60 each. The gateway's journal is copied into the store after each block, untimed,
+   so that copy (off the request path, by a thread of its own) does not land in the next block
+   of either side (with turns, the next block may be the bare side's).
 2. *Concurrent*: for each ``--concurrency`` N, N bots do the read at once, spread over one
    account (binding) per 10 bots as bots share keys in practice (and so no account's own limit
    is the bottleneck); the bare side is one ccxt client per account of its own. Timed: the wall
-   time of the N requests, per round (records of concurrent requests share one commit).
+   time of the N requests, per round, and this process's CPU time per request in it (all
+   threads: the sandbox answers on the other core, so a burst is as long as its CPU time here).
 3. *Key replacement*: ``--bots`` bots each do the read on the old key; the credential's material
    is replaced (``CredentialRepository.replace_material``) and every bot's next read comes at
    once; timed from the commit to the last of them answered (one round trip included), and every
    request recorded after the commit is checked to be signed with the new version.
+
+In every round the two sides take turns to go first, after one untimed request each: this VM runs
+slower for a moment after an idle wait (the pauses that keep within the exchanges' limits), and a
+side that always came first paid for that alone (before 2026-12-07, the bare side did).
 
 ``--latency-ms`` adds the sandbox's latency fault to every request (both paths) to see the
 overhead against a network round trip like a real exchange's. ``--power-safe`` makes the request
@@ -51,7 +56,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tests.support.control import Control
 
@@ -76,14 +81,16 @@ SYMBOL = "BTC/USDT"
 BLOCK = 20
 # OKX allows 60 order look-ups per 2 s per account and instrument, Bybit 50 per second
 # (exchanges.md §2.5, §3.5): a bare client knows no limit, so the bench pauses (untimed) between
-# rounds to keep both sides within them. Bybit: a second apart, so no one-second window holds
-# more than two rounds of 20 (a half-second pause let three rounds meet once the gateway got faster).
-PAUSE_S = {"okx": 0.8, "bybit": 1.0}
+# rounds to keep both sides within them. A second apart: as the sides take turns to go first, a
+# side's blocks of two rounds come back to back (41 look-ups with the wake-up), and no two-second
+# window may hold a third (0.8 s let OKX's bare side meet its limit).
+PAUSE_S = {"okx": 1.0, "bybit": 1.0}
 # Orders per side and block, blocks, and the pause after each: within every exchange's order-rate
 # limit for one account (Binance spot 50 per 10 s, OKX 60 per 2 s, Bybit spot 20 per second).
 PLACES, PLACE_BLOCKS, PLACE_PAUSE_S = 10, 6, 2.5
 BOTS_PER_ACCOUNT = 10
 GATEWAY_IP, BARE_IP = "127.0.0.21", "127.0.0.22"
+T = TypeVar("T")
 
 
 class Bench:
@@ -171,10 +178,11 @@ async def _exchange(
             bench.settle()
             bare_ms: list[float] = []
             gateway_ms: list[float] = []
-            for _ in range(max(1, requests // BLOCK)):
-                bare_ms += await _timed(BLOCK, bare_query)
-                gateway_ms += await _timed(BLOCK, gateway_query)
-                await gateway.flush_records()  # untimed: the copy runs between blocks, not in the next
+            for r in range(max(1, requests // BLOCK)):
+                await _wake(bare_query, gateway_query)
+                for out, call in _in_turn(r, (bare_ms, bare_query), (gateway_ms, gateway_query)):
+                    out += await _timed(BLOCK, call)
+                    await gateway.flush_records()  # untimed: the copy runs between blocks, not in the next
                 await asyncio.sleep(PAUSE_S.get(exchange, 0))  # untimed: stay within the limit
             rows.append(_row(exchange, "query_order (sequential)", bare_ms, gateway_ms))
 
@@ -187,10 +195,11 @@ async def _exchange(
 
             bare_places: list[float] = []
             gateway_places: list[float] = []
-            for _ in range(PLACE_BLOCKS):
-                bare_places += await _timed(PLACES, bare_place)
-                gateway_places += await _timed(PLACES, gateway_place)
-                await gateway.flush_records()
+            for r in range(PLACE_BLOCKS):
+                await _wake(bare_query, gateway_query)
+                for out, place in _in_turn(r, (bare_places, bare_place), (gateway_places, gateway_place)):
+                    out += await _timed(PLACES, place)
+                    await gateway.flush_records()
                 await asyncio.sleep(PLACE_PAUSE_S)  # untimed: within every exchange's order-rate limit
             rows.append(_row(exchange, "place_order (sequential)", bare_places, gateway_places))
         rows.append(await _replacement(bench, gateway, exchange, ref, credential_id, key, cid, bots))
@@ -199,6 +208,19 @@ async def _exchange(
                 await _next_minute()  # untimed: a fresh weight window (per IP, per clock minute)
             rows.append(await _concurrent(bench, gateway, exchange, n))
     return rows
+
+
+def _in_turn(round_no: int, *sides: T) -> tuple[T, ...]:
+    """The sides in the order round ``round_no`` runs them: each goes first every other round, so
+    neither always comes right after the untimed pause (this VM runs slower for a moment after an
+    idle wait, and whichever side came first paid for it)."""
+    return sides if round_no % 2 == 0 else sides[::-1]
+
+
+async def _wake(*calls: Callable[[int], Awaitable[object]]) -> None:
+    """One untimed request on each side after a pause, so the timed ones start warm."""
+    for call in calls:
+        await call(0)
 
 
 async def _next_minute() -> None:
@@ -231,24 +253,34 @@ async def _concurrent(bench: Bench, gateway: GatewayService, exchange: str, bots
         async def through_gateway(i: int) -> object:
             return await gateway.query_order(refs[i % accounts], SYMBOL, cids[i % accounts], bot_id=f"bot-{i}")
 
-        async def burst(call: Callable[[int], Awaitable[object]]) -> float:
-            started = time.perf_counter()
+        async def burst(call: Callable[[int], Awaitable[object]]) -> tuple[float, float]:
+            """Wall time of the burst (ms), and this process's CPU time per request in it (µs)."""
+            started, cpu = time.perf_counter(), time.process_time()
             await asyncio.gather(*(call(i) for i in range(bots)))
-            return (time.perf_counter() - started) * 1000
+            return (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1e6 / bots
 
         await burst(bare)  # warm: every client connected, every session open
         await burst(through_gateway)
         bench.settle()
-        bare_wall, gateway_wall = [], []
+        bare_runs: list[tuple[float, float]] = []
+        gateway_runs: list[tuple[float, float]] = []
         # Bybit also allows 600 requests per 5 s per IP (exchanges.md §3.5): N per round per side.
         pause = PAUSE_S.get(exchange, 0) + (bots * 5 / 600 if exchange == "bybit" else 0)
-        for _ in range(ROUNDS):
+        for r in range(ROUNDS):
             await asyncio.sleep(pause)  # untimed: stay within the limits
-            bare_wall.append(await burst(bare))
-            gateway_wall.append(await burst(through_gateway))
-            await gateway.flush_records()  # untimed: the copy runs between rounds, not in the next
-    what = f"query_order, {bots} bots at once on {accounts} account(s): wall time of all {bots}"
-    return _row(exchange, what, bare_wall, gateway_wall)
+            await _wake(bare, through_gateway)
+            for out, call in _in_turn(r, (bare_runs, bare), (gateway_runs, through_gateway)):
+                out.append(await burst(call))
+                await gateway.flush_records()  # untimed: the copy runs between bursts, not in the next
+    what = f"query_order, {bots} bots at once on {accounts} account(s)"
+    wall = _row(exchange, f"{what}: wall time of all {bots}", [w for w, _ in bare_runs], [w for w, _ in gateway_runs])
+    cpu = _row(
+        exchange,
+        f"{what}: CPU time per request (µs, not ms)",
+        [c for _, c in bare_runs],
+        [c for _, c in gateway_runs],
+    )
+    return f"{wall}\n{cpu}"
 
 
 async def _replacement(
